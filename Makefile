@@ -1,0 +1,79 @@
+# lemonade - multi-objective neural architecture search in C.
+# `make` builds ./lemonade; `make test` installs what is missing, builds and
+# runs every test; `make run` installs what is missing and runs the search.
+
+CC      ?= gcc
+CFLAGS  ?= -O3 -march=native
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+PKGS      := libcjson zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lz)
+
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS     := $(PKG_LIBS) -lm -lpthread
+
+BUILD := build
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.o)
+
+RUN_DEPS  := libcjson-dev zlib1g-dev dataset-fashion-mnist pkg-config
+TEST_DEPS := libcjson-dev zlib1g-dev pkg-config jq libxml2-utils
+
+.PHONY: all test run deps-run deps-test install uninstall clean
+
+all: lemonade
+
+lemonade: $(BUILD)/main.o $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $(BUILD)/tests
+
+tests/run_unit: $(TEST_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Install missing Debian packages (apt-get, through sudo unless root).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+endef
+
+deps-run:
+	$(call apt_install,$(RUN_DEPS))
+
+deps-test:
+	$(call apt_install,$(TEST_DEPS))
+
+test: deps-test
+	$(MAKE) lemonade tests/run_unit
+	bash tests/run_all.sh
+
+run: deps-run
+	$(MAKE) lemonade
+	./lemonade train --filters 16 --epochs 5
+
+install: lemonade
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 lemonade $(DESTDIR)$(PREFIX)/bin/lemonade
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lemonade
+
+clean:
+	rm -rf $(BUILD) lemonade tests/run_unit
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,4 @@
+#ifndef LEMONADE_VERSION_H
+#define LEMONADE_VERSION_H
+#define LEMONADE_VERSION "0.1.0"
+#endif
