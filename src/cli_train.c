@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "cli_args.h"
 #include "dataset.h"
+#include "model_io.h"
 #include "net.h"
 #include "pool.h"
 #include "train.h"
@@ -30,6 +31,8 @@ static const char train_help[] =
     "  --train-limit N   use only the first N training images\n"
     "  --val-limit N     use only the first N validation images\n"
     "  --threads N       threads (default: all cores)\n"
+    "  --model FILE      start from a saved model (MODEL.json) instead of new weights\n"
+    "  --save FILE       save the trained model to FILE (must end in .json)\n"
     "\n"
     "example:\n"
     "  lemonade train --filters 16 --epochs 1\n";
@@ -46,7 +49,7 @@ int cmd_train(int argc, char **argv, int first)
     int filters = 16, epochs = 5, batch = 64, threads = 0, train_limit = 0, val_limit = 0, help = 0;
     long long seed = 1;
     double lr = 1e-3;
-    const char *arch = NULL, *data = NULL;
+    const char *arch = NULL, *data = NULL, *model = NULL, *save = NULL;
     opt_t opts[] = {
         {"filters", OPT_INT, &filters, 1, NET_MAX_FILTERS, 0},
         {"arch", OPT_STRING, &arch, 0, 0, 0},
@@ -58,6 +61,8 @@ int cmd_train(int argc, char **argv, int first)
         {"train-limit", OPT_INT, &train_limit, 1, 1e9, 0},
         {"val-limit", OPT_INT, &val_limit, 1, 1e9, 0},
         {"threads", OPT_INT, &threads, 1, 1024, 0},
+        {"model", OPT_STRING, &model, 0, 0, 0},
+        {"save", OPT_STRING, &save, 0, 0, 0},
         {"help", OPT_FLAG, &help, 0, 0, 0},
         {NULL, 0, NULL, 0, 0, 0},
     };
@@ -65,8 +70,17 @@ int cmd_train(int argc, char **argv, int first)
     if (cli_parse(argc, argv, first, opts, NULL, 0, NULL, &err)) return usage_error("train", &err);
     if (help) { fputs(train_help, stdout); return 0; }
 
+    if (model && (arch || cli_opt(opts, "filters")->seen)) {
+        err_set(&err, "--model cannot be combined with --arch or --filters");
+        return usage_error("train", &err);
+    }
     net_t net;
-    if (net_from_arch(&net, filters, arch ? arch : "conv,bn,relu", &err)) return usage_error("train", &err);
+    if (model) {
+        if (model_load(&net, NULL, 0, model, &err)) return run_error("train", &err);
+        filters = net.filters;
+    } else if (net_from_arch(&net, filters, arch ? arch : "conv,bn,relu", &err)) {
+        return usage_error("train", &err);
+    }
 
     char dir[4096];
     dataset_t ds;
@@ -79,7 +93,7 @@ int cmd_train(int argc, char **argv, int first)
 
     rng_t rng;
     rng_seed(&rng, (uint64_t)seed, 0, 0);
-    net_init_weights(&net, &rng);
+    if (!model) net_init_weights(&net, &rng);
     pool_t *pool = pool_create(threads ? threads : cpu_count(), &err);
     hyper_t hp = hyper_default();
     hp.lr = (float)lr;
@@ -112,6 +126,8 @@ int cmd_train(int argc, char **argv, int first)
         epoch_stats_t te;
         evaluate(tr, &ds.test, &te);
         printf("test_loss %.4f test_acc %.4f\n", te.loss, te.acc);
+        if (save && model_save(&net, "trained", save, &err)) rc = run_error("train", &err);
+        else if (save) fprintf(stderr, "saved %s\n", save);
     }
     trainer_destroy(tr);
     pool_destroy(pool);

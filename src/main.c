@@ -13,7 +13,7 @@ int main(int argc, char **argv)
         return 0;
     }
     static const struct { const char *name; int (*fn)(int, char **, int); } cmds[] = {
-        {"train", cmd_train},
+        {"train", cmd_train}, {"summary", cmd_summary},
     };
     if (argc >= 2)
         for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
