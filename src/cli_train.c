@@ -22,7 +22,8 @@ static const char train_help[] =
     "  --filters F       conv filters (default 16)\n"
     "  --arch LIST       layers between input and flatten, e.g. conv,bn,relu,conv,relu\n"
     "                    (conv, bn, relu, add(I) = skip from layer I; first must be conv)\n"
-    "  --epochs N        epochs (default 5)\n"
+    "  --epochs N        epochs (default 5); 0 with --model only evaluates it,\n"
+    "                    printing val_loss and test_loss at full precision\n"
     "  --batch N         batch size (default 64)\n"
     "  --lr X            Adam learning rate (default 0.001)\n"
     "  --seed N          seed for initialisation and shuffling (default 1)\n"
@@ -53,7 +54,7 @@ int cmd_train(int argc, char **argv, int first)
     opt_t opts[] = {
         {"filters", OPT_INT, &filters, 1, NET_MAX_FILTERS, 0},
         {"arch", OPT_STRING, &arch, 0, 0, 0},
-        {"epochs", OPT_INT, &epochs, 1, 100000, 0},
+        {"epochs", OPT_INT, &epochs, 0, 100000, 0},
         {"batch", OPT_INT, &batch, 1, 65536, 0},
         {"lr", OPT_DOUBLE, &lr, 1e-12, 1e3, 0},
         {"seed", OPT_LONG, &seed, 0, 9.2e18, 0},
@@ -122,10 +123,15 @@ int cmd_train(int argc, char **argv, int first)
                tr_st.loss, tr_st.acc, va_st.loss, va_st.acc, dt, tr_st.images / dt);
         fflush(stdout);
     }
+    if (rc == 0 && epochs == 0) {
+        epoch_stats_t va;
+        evaluate(tr, &ds.val, &va);
+        printf("val_loss %.17g val_acc %.17g\n", va.loss, va.acc);
+    }
     if (rc == 0) {
         epoch_stats_t te;
         evaluate(tr, &ds.test, &te);
-        printf("test_loss %.4f test_acc %.4f\n", te.loss, te.acc);
+        printf(epochs ? "test_loss %.4f test_acc %.4f\n" : "test_loss %.17g test_acc %.17g\n", te.loss, te.acc);
         if (save && model_save(&net, "trained", save, &err)) rc = run_error("train", &err);
         else if (save) fprintf(stderr, "saved %s\n", save);
     }

@@ -13,11 +13,10 @@ int main(int argc, char **argv)
         return 0;
     }
     static const struct { const char *name; int (*fn)(int, char **, int); } cmds[] = {
-        {"train", cmd_train}, {"summary", cmd_summary},
+        {"train", cmd_train}, {"summary", cmd_summary}, {"search", cmd_search},
     };
     if (argc >= 2)
         for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
             if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc, argv, 2);
-    err_t err = {"no search yet: use 'lemonade train'"};
-    return usage_error(NULL, &err);
+    return cmd_search(argc, argv, 1);
 }
