@@ -256,6 +256,12 @@ enum { FW = 880, FH = 560, FL = 84, FT = 50, FR = FW - 180, FB = FH - 64 };
 
 typedef struct { double x0, y0, x1, y1; } box_t;
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int boxes_overlap(const box_t *a, const box_t *b)
 {
     return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
@@ -303,26 +309,39 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
             return err_set(err, "%s: bad generation selection", path);
     const int last = gens[n_gens - 1];
 
-    /* Ranges: every front point of the selected generations; children as
-     * far as they do not squash the fronts (see y_cap). */
-    double pmin = INFINITY, pmax = -INFINITY, fy_lo = INFINITY, fy_hi = -INFINITY;
+    /* Ranges. x: every point drawn. y: the front points of the selected
+     * generations, except outliers far above the rest (a tiny network near
+     * chance level is on the front too, and would squash everything else):
+     * those lie above front_cap = median + 3 * (median - min) and are
+     * marked at the top edge. Children count as far as y_cap. */
+    double pmin = INFINITY, pmax = -INFINITY;
+    int n_fl = 0;
+    for (int i = 0; i < n_gens; i++) n_fl += run->gens[gens[i]].n_front;
+    double *fl = malloc((size_t)n_fl * sizeof *fl);
+    if (!fl) return err_set(err, "%s: out of memory", path);
+    n_fl = 0;
     for (int i = 0; i < n_gens; i++) {
         const plot_gen_t *G = &run->gens[gens[i]];
         for (int j = 0; j < G->n_front; j++) {
             const plot_point_t *p = &run->pts[G->front_off + j];
             pmin = fmin(pmin, p->params); pmax = fmax(pmax, p->params);
-            fy_lo = fmin(fy_lo, p->val_loss); fy_hi = fmax(fy_hi, p->val_loss);
+            fl[n_fl++] = p->val_loss;
         }
     }
+    qsort(fl, (size_t)n_fl, sizeof *fl, cmp_double);
+    double median = fl[n_fl / 2], fy_lo = fl[0], fy_hi = fy_lo;
+    double front_cap = median + 3 * fmax(median - fy_lo, 0.05);
+    for (int i = 0; i < n_fl; i++)
+        if (fl[i] <= front_cap) fy_hi = fl[i];
+    free(fl);
     double y_cap = fy_hi + 0.6 * fmax(fy_hi - fy_lo, 0.05);
     double y_lo = fy_lo, y_hi = fy_hi;
-    int n_hidden = 0;
     for (int g = 0; g <= last; g++) {
         const plot_gen_t *G = &run->gens[g];
         for (int j = 0; j < G->n_children; j++) {
             const plot_point_t *p = &run->pts[G->child_off + j];
             if (isnan(p->val_loss)) continue;
-            if (p->val_loss > y_cap) { n_hidden++; continue; }
+            if (p->val_loss > y_cap) continue;
             pmin = fmin(pmin, p->params); pmax = fmax(pmax, p->params);
             y_lo = fmin(y_lo, p->val_loss); y_hi = fmax(y_hi, p->val_loss);
         }
@@ -346,22 +365,25 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
     fprintf(f, "<defs><clipPath id=\"plot-area\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>"
                "</clipPath></defs>\n", FL, FT, FR - FL, FB - FT);
 
-    /* Children, faint, under everything else. */
-    int n_children = 0;
+    /* Children, faint, under everything else; those above the frame are
+     * only counted. */
+    int n_children = 0, n_hidden = 0;
     fputs("<g class=\"children\" fill=\"#7a7a7a\" fill-opacity=\"0.35\" clip-path=\"url(#plot-area)\">\n", f);
     for (int g = 0; g <= last; g++) {
         const plot_gen_t *G = &run->gens[g];
         for (int j = 0; j < G->n_children; j++) {
             const plot_point_t *p = &run->pts[G->child_off + j];
-            if (isnan(p->val_loss) || p->val_loss > y_cap) continue;
+            if (isnan(p->val_loss)) continue;
+            if (p->val_loss > fr.hi_y) { n_hidden++; continue; }
             fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\"/>\n", px(&fr, p->params), py(&fr, p->val_loss));
             n_children++;
         }
     }
     fputs("</g>\n", f);
 
-    /* One step line per generation, oldest first so the newest is on top. */
-    int max_front = 0;
+    /* One step line per generation, oldest first so the newest is on top.
+     * A point above the frame gets a triangle at the top edge instead. */
+    int max_front = 0, n_front_above = 0;
     for (int i = 0; i < n_gens; i++)
         if (run->gens[gens[i]].n_front > max_front) max_front = run->gens[gens[i]].n_front;
     double *buf = malloc((size_t)max_front * 6 * sizeof *buf);
@@ -390,6 +412,12 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
             fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%s\" stroke=\"white\" stroke-width=\"0.8\"/>\n", x[j],
                     y[j], newest ? "4" : "3");
         fputs("</g>\n", f);
+        for (int j = 0; j < G->n_front; j++) {
+            if (run->pts[G->front_off + j].val_loss <= fr.hi_y) continue;
+            fprintf(f, "<path class=\"above\" data-generation=\"%d\" d=\"M%.2f,%.2f l-5,9 h10 z\" fill=\"%s\"/>\n",
+                    gens[i], x[j], fr.y0 + 2, col);
+            n_front_above++;
+        }
     }
 
     /* Labels for the newest front, placed so they do not collide. */
@@ -404,7 +432,7 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
         }
         for (int j = 0; j < G->n_front; j++) {
             x[j] = px(&fr, run->pts[G->front_off + j].params);
-            y[j] = py(&fr, run->pts[G->front_off + j].val_loss);
+            y[j] = fmax(py(&fr, run->pts[G->front_off + j].val_loss), fr.y0 + 7);
         }
         fprintf(f, "<g class=\"labels\" data-generation=\"%d\" font-size=\"11\" fill=\"#222\" stroke=\"white\" "
                    "stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n", last);
@@ -422,19 +450,16 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
     }
     free(buf);
 
-    if (n_hidden)
-        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"11\" fill=\"#666\">%d child%s with "
-                   "val_loss above %.2f not shown</text>\n", FR - 6, FT + 16, n_hidden, n_hidden == 1 ? "" : "ren",
-                y_cap);
-
-    /* Legend, right of the plot. */
-    int rows = n_gens + 1;
-    double row = fmin(20, (double)(FB - FT - 30) / rows);
+    /* Legend, right of the plot: the generations newest first (the one
+     * labelled), the children, and what lies above the frame. */
+    int n_notes = (n_front_above > 0) + (n_hidden > 0);
+    double avail = FB - FT - 8 - 44 - 34 * n_notes;
+    double row = fmin(20, avail / (n_gens + 1));
     int fs = row >= 16 ? 12 : (int)fmax(6, row - 3);
     double lx = FR + 18, ly = FT + 8;
     fprintf(f, "<g class=\"legend\" font-size=\"%d\" fill=\"#222\">\n", fs);
     fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-weight=\"bold\">generation</text>\n", lx, ly + row * 0.6);
-    for (int i = n_gens - 1; i >= 0; i--) {   /* newest first, as it is the one labelled */
+    for (int i = n_gens - 1; i >= 0; i--) {
         double yy = ly + row * (n_gens - i) + row * 0.5;
         series_colour(i, n_gens, col, sizeof col);
         fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"2.5\"/>\n",
@@ -442,11 +467,27 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
         fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%s\"/>\n", lx + 13, yy, col);
         fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">gen %d</text>\n", lx + 34, yy + fs * 0.35, gens[i]);
     }
-    double yy = ly + row * (n_gens + 1) + row * 0.5 + 6;
+    fputs("</g>\n<g class=\"legend-notes\" font-size=\"12\" fill=\"#222\">\n", f);
+    double yy = ly + row * (n_gens + 1) + 16;
     fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\" fill=\"#7a7a7a\" fill-opacity=\"0.5\"/>\n", lx + 13, yy);
-    fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">children (%d)</text>\n", lx + 34, yy + fs * 0.35, n_children);
-    fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"10\" fill=\"#666\">evaluated, gen 0..%d</text>\n", lx + 34,
-            yy + fs * 0.35 + 13, last);
+    fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">children (%d)</text>\n", lx + 34, yy + 4, n_children);
+    fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"10\" fill=\"#666\">evaluated, gen 0..%d</text>\n",
+            lx + 34, yy + 17, last);
+    yy += 44;
+    if (n_front_above) {
+        fprintf(f, "<path d=\"M%.2f,%.2f l-5,9 h10 z\" fill=\"#555\"/>\n", lx + 13, yy - 6);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"10\" fill=\"#444\">%d front point%s above</text>\n",
+                lx + 34, yy + 1, n_front_above, n_front_above == 1 ? "" : "s");
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"10\" fill=\"#444\">val_loss %.*f</text>\n", lx + 34,
+                yy + 14, decimals_for(y_step), fr.hi_y);
+        yy += 34;
+    }
+    if (n_hidden) {
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"10\" fill=\"#444\">%d child%s above</text>\n",
+                lx + 34, yy + 1, n_hidden, n_hidden == 1 ? "" : "ren");
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"10\" fill=\"#444\">val_loss %.*f not shown</text>\n",
+                lx + 34, yy + 14, decimals_for(y_step), fr.hi_y);
+    }
     fputs("</g>\n</svg>\n", f);
     return out_close(&o, err);
 }

@@ -257,3 +257,26 @@ TEST(plot_svg_escapes_ids)
     CHECK(strstr(s, ">a&lt;&amp;&gt;&quot;b</text>") != NULL, "id not escaped");
     free(s);
 }
+
+TEST(plot_front_outlier_marked_at_top)
+{
+    /* A tiny network near chance level is on the front; the axis keeps to
+     * the rest and marks it with a triangle at the top edge. */
+    char dir[256], front[300], hv[300];
+    broken_run("outlier", "{\"generation\": 1, \"front\": [{\"id\":\"tiny\",\"params\":3000,\"val_loss\":2.2},"
+               "{\"id\":\"a\",\"params\":31000,\"val_loss\":0.45},{\"id\":\"b\",\"params\":60000,\"val_loss\":0.40},"
+               "{\"id\":\"c\",\"params\":120000,\"val_loss\":0.37}], \"children\": [], \"hypervolume\": 3}",
+               dir, sizeof dir);
+    snprintf(front, sizeof front, "%s/front.svg", dir);
+    snprintf(hv, sizeof hv, "%s/hv.svg", dir);
+    err_t err = {""};
+    if (!CHECK(plot_run(dir, NULL, 0, front, hv, &err) == 0, "plot_run: %s", err.msg)) return;
+    char *s = slurp(front);
+    if (!CHECK(s != NULL, "no svg")) return;
+    CHECK(count_str(s, "class=\"above\" data-generation=\"1\"") == 1, "%d markers",
+          count_str(s, "class=\"above\""));
+    CHECK(strstr(s, "1 front point above") != NULL, "no note in the legend");
+    CHECK(strstr(s, ">tiny</text>") != NULL, "outlier not labelled");
+    CHECK(strstr(s, ">2.2") == NULL, "the y axis runs up to the outlier");
+    free(s);
+}
