@@ -57,8 +57,9 @@ int plot_default_gens(int last, int *out);
 /* Axis ticks on a log scale between lo and hi (both > 0, lo < hi): every
  * m*10^k (m = 1..9) inside the range. Ticks at powers of ten are major
  * (labelled); when fewer than two powers of ten fall inside, 2*10^k,
- * 3*10^k and 5*10^k are major too. Returns the number written (at most
- * max), ascending. */
+ * 3*10^k and 5*10^k are major too; when that still makes fewer than two
+ * major ticks, all are. Returns the number written (at most max),
+ * ascending. */
 typedef struct { double v; int major; } plot_tick_t;
 int plot_log_ticks(double lo, double hi, plot_tick_t *ticks, int max);
 

@@ -35,6 +35,10 @@ int plot_log_ticks(double lo, double hi, plot_tick_t *ticks, int max)
             ticks[n].major = m == 1 || (n_decades < 2 && (m == 2 || m == 3 || m == 5));
             n++;
         }
+    int n_major = 0;
+    for (int i = 0; i < n; i++) n_major += ticks[i].major;
+    if (n_major < 2)    /* a very narrow range: label every tick */
+        for (int i = 0; i < n; i++) ticks[i].major = 1;
     return n;
 }
 
@@ -347,10 +351,21 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
         }
     }
     frame_t fr = {FL, FR, FT, FB, 0, 0, 0, 0, 1};
-    double l0 = log10(pmin), l1 = log10(pmax), ls = fmax(l1 - l0, 0.3);
+    double l0 = log10(pmin), l1 = log10(pmax);
+    if (l1 - l0 < 0.5) {    /* at least half a decade, so ticks fall inside */
+        double mid = (l0 + l1) / 2;
+        l0 = mid - 0.25;
+        l1 = mid + 0.25;
+    }
+    double ls = l1 - l0;
     fr.lo_x = pow(10, l0 - 0.06 * ls);
     fr.hi_x = pow(10, l1 + 0.14 * ls);
-    double ys = fmax(y_hi - y_lo, 0.02), y_step, yt[64];
+    if (y_hi - y_lo < 0.02) {   /* one point, or all losses alike */
+        double mid = (y_hi + y_lo) / 2;
+        y_lo = mid - 0.01;
+        y_hi = mid + 0.01;
+    }
+    double ys = y_hi - y_lo, y_step, yt[64];
     plot_linear_ticks(y_lo, y_hi, 6, yt, 64, &y_step);
     fr.lo_y = floor((y_lo - 0.03 * ys) / y_step) * y_step;
     fr.hi_y = ceil((y_hi + 0.03 * ys) / y_step) * y_step;

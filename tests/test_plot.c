@@ -280,3 +280,12 @@ TEST(plot_front_outlier_marked_at_top)
     CHECK(strstr(s, ">2.2") == NULL, "the y axis runs up to the outlier");
     free(s);
 }
+
+TEST(plot_log_ticks_very_narrow_range)
+{
+    /* No power of ten and at most one of 2, 3, 5 inside: label them all. */
+    plot_tick_t t[16];
+    int n = plot_log_ticks(3.5e4, 6.5e4, t, 16);
+    CHECK(n == 3, "n = %d", n);
+    for (int i = 0; i < n; i++) CHECK(t[i].major, "tick %g not labelled", t[i].v);
+}
