@@ -1,36 +1,14 @@
 /* plot.c - load a run directory for the pictures, choose generations, and
  * plot_run; the drawing itself is in plot_svg.c. See plot.h. */
 #include "plot.h"
+#include "fileio.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* The whole file as a NUL-terminated string (malloc'ed), or NULL with err. */
-static char *read_text(const char *path, err_t *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) { err_set(err, "%s: %s", path, strerror(errno)); return NULL; }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - 1 - n, f);
-        if (n < cap - 1) break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) { free(buf); buf = NULL; break; }
-        buf = nb;
-        cap *= 2;
-    }
-    if (!buf) { fclose(f); err_set(err, "%s: out of memory", path); return NULL; }
-    if (ferror(f)) { fclose(f); free(buf); err_set(err, "%s: read error", path); return NULL; }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
 
 static int push_point(plot_run_t *run, const plot_point_t *p)
 {
@@ -81,12 +59,13 @@ static int by_params(const void *a, const void *b)
 /* Parse one gen file into run->gens[g]. */
 static int load_gen(plot_run_t *run, int g, const char *path, err_t *err)
 {
-    char *text = read_text(path, err);
-    if (!text) return -1;
+    char *text;
+    size_t len;
+    if (read_file(path, &text, &len, (size_t)1 << 30, err)) return -1;
     cJSON *doc = cJSON_Parse(text);
     if (!doc) {
         const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= text && at <= text + strlen(text) ? (long)(at - text) : -1;
+        long off = at && at >= text && at <= text + len ? (long)(at - text) : -1;
         free(text);
         if (off >= 0) return err_set(err, "%s: invalid JSON near byte %ld", path, off);
         return err_set(err, "%s: invalid JSON", path);

@@ -5,13 +5,12 @@
  * font-family. Coordinates: a frame maps data values into the pixel box
  * [x0,x1] x [y0,y1] (y grows downwards, so larger values sit higher). */
 #include "plot.h"
+#include "fileio.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---------------------------------------------------------------- axes */
 
@@ -113,39 +112,40 @@ static double py(const frame_t *f, double v)
 
 /* -------------------------------------------------------------- output */
 
+/* An SVG is printed into memory, then written with atomic_write (PATH.tmp,
+ * fsync, rename), so a viewer never sees half a picture. */
 typedef struct {
     FILE *f;
-    const char *path;
-    char tmp[4096];
+    char *buf;
+    size_t len;
 } out_t;
 
-/* Open path.tmp for writing; out_close renames it over path. */
 static int out_open(out_t *o, const char *path, err_t *err)
 {
-    o->path = path;
-    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp", path) >= (int)sizeof o->tmp)
-        return err_set(err, "%s: path too long", path);
-    o->f = fopen(o->tmp, "w");
-    if (!o->f) return err_set(err, "%s: %s", o->tmp, strerror(errno));
+    o->buf = NULL;
+    o->len = 0;
+    o->f = open_memstream(&o->buf, &o->len);
+    if (!o->f) return err_set(err, "%s: out of memory", path);
     return 0;
 }
 
-static int out_close(out_t *o, err_t *err)
+static void out_abort(out_t *o)
 {
-    int bad = ferror(o->f) || fflush(o->f) != 0 || fsync(fileno(o->f)) != 0;
-    int e = errno;
-    if (fclose(o->f) != 0 && !bad) { bad = 1; e = errno; }
-    o->f = NULL;
-    if (bad) {
-        unlink(o->tmp);
-        return err_set(err, "%s: write failed: %s", o->tmp, strerror(e));
+    fclose(o->f);
+    free(o->buf);
+}
+
+static int out_close(out_t *o, const char *path, err_t *err)
+{
+    int bad = ferror(o->f);
+    if (fclose(o->f) != 0) bad = 1;
+    if (bad || !o->buf) {
+        free(o->buf);
+        return err_set(err, "%s: out of memory", path);
     }
-    if (rename(o->tmp, o->path) != 0) {
-        e = errno;
-        unlink(o->tmp);
-        return err_set(err, "%s: %s", o->path, strerror(e));
-    }
-    return 0;
+    int rc = atomic_write(path, o->buf, o->len, err);
+    free(o->buf);
+    return rc;
 }
 
 /* Text with XML's special characters escaped. */
@@ -403,8 +403,7 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
         if (run->gens[gens[i]].n_front > max_front) max_front = run->gens[gens[i]].n_front;
     double *buf = malloc((size_t)max_front * 6 * sizeof *buf);
     if (!buf) {
-        fclose(f);
-        unlink(o.tmp);
+        out_abort(&o);
         return err_set(err, "%s: out of memory", path);
     }
     double *x = buf, *y = buf + max_front, *sx = buf + 2 * max_front, *sy = buf + 4 * max_front;
@@ -441,8 +440,7 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
         box_t *placed = malloc((size_t)G->n_front * sizeof *placed);
         if (!placed) {
             free(buf);
-            fclose(f);
-            unlink(o.tmp);
+            out_abort(&o);
             return err_set(err, "%s: out of memory", path);
         }
         for (int j = 0; j < G->n_front; j++) {
@@ -504,7 +502,7 @@ int plot_write_front_svg(const plot_run_t *run, const int *gens, int n_gens, con
                 lx + 34, yy + 14, decimals_for(y_step), fr.hi_y);
     }
     fputs("</g>\n</svg>\n", f);
-    return out_close(&o, err);
+    return out_close(&o, path, err);
 }
 
 /* ------------------------------------------------- hypervolume picture */
@@ -555,5 +553,5 @@ int plot_write_hv_svg(const plot_run_t *run, const char *path, err_t *err)
         fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.1f\" stroke=\"white\" stroke-width=\"0.8\"/>\n",
                 px(&fr, g), py(&fr, run->gens[g].hypervolume), r);
     fputs("</g>\n</svg>\n", f);
-    return out_close(&o, err);
+    return out_close(&o, path, err);
 }

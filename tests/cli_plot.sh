@@ -53,7 +53,12 @@ mkdir -p "$TMP/nofield"; cp "$SAMPLE/gen_000.json" "$TMP/nofield/"
 jq 'del(.front[1].val_loss)' "$SAMPLE/gen_001.json" >"$TMP/nofield/gen_001.json"
 expect_exit plot_missing_field 1 "nofield/gen_001.json: front\[1\] \(g1_c0\): missing 'val_loss'" \
     $LEMONADE plot "$TMP/nofield"
-expect_exit plot_unwritable_output 1 "$TMP/nodir/f.svg.tmp: No such file" $LEMONADE plot "$TMP/run" -o "$TMP/nodir/f.svg"
+cp "$TMP/run/front.svg" "$TMP/front.before"
+expect_exit plot_disk_full 1 "front.svg: write failed: No space left on device" \
+    env LEMONADE_FAULT_WRITE=1 $LEMONADE plot "$TMP/run" --gens 2
+cmp -s "$TMP/front.before" "$TMP/run/front.svg" && [ ! -e "$TMP/run/front.svg.tmp" ] && ok plot_disk_full_keeps_old \
+    || fail plot_disk_full_keeps_old "front.svg changed or .tmp left"
+expect_exit plot_unwritable_output 1 "$TMP/nodir/f.svg.tmp: cannot create: No such file" $LEMONADE plot "$TMP/run" -o "$TMP/nodir/f.svg"
 
 # Bad flags: exit 2, one line with a hint to --help.
 expect_exit plot_gens_not_number 2 "--gens: 'x' is not a whole number.*--help" $LEMONADE plot "$TMP/run" --gens 1,x
