@@ -13,7 +13,7 @@ int main(int argc, char **argv)
         return 0;
     }
     static const struct { const char *name; int (*fn)(int, char **, int); } cmds[] = {
-        {"train", cmd_train}, {"summary", cmd_summary}, {"search", cmd_search},
+        {"train", cmd_train}, {"summary", cmd_summary}, {"search", cmd_search}, {"plot", cmd_plot},
     };
     if (argc >= 2)
         for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)

@@ -7,6 +7,7 @@
 #include "model_io.h"
 #include "morph.h"
 #include "pareto.h"
+#include "plot.h"
 #include "pool.h"
 #include "tensor.h"
 #include "train.h"
@@ -470,6 +471,12 @@ static int evaluate_test(search_t *s, member_t **front, int n, err_t *err)
     return 0;
 }
 
+/* front.svg and hypervolume.svg from the gen files on disk. */
+static int redraw(const search_t *s, err_t *err)
+{
+    return plot_run(s->o->out_dir, NULL, 0, NULL, NULL, err) ? SEARCH_FAILED : SEARCH_OK;
+}
+
 int search_run(const search_opts_t *o, const search_events_t *ev, err_t *err)
 {
     static const search_events_t no_events;
@@ -501,10 +508,12 @@ int search_run(const search_opts_t *o, const search_events_t *ev, err_t *err)
             s.ev->generation_done(s.ev->ctx, 0, (const member_t *const *)front, n_front, hv, 0, o->n_filters,
                                   o->n_filters);
     }
+    if (rc == SEARCH_OK) rc = redraw(&s, err);
     for (int g = first_gen; rc == SEARCH_OK && g <= o->gens; g++) {
         double hv_prev = hv;
         int n_kids = 0, n_acc = 0;
         rc = generation(&s, g, &front, &n_front, &hv, &n_kids, &n_acc, err);
+        if (rc == SEARCH_OK) rc = redraw(&s, err);
         if (rc == SEARCH_OK && s.ev->generation_done)
             s.ev->generation_done(s.ev->ctx, g, (const member_t *const *)front, n_front, hv, hv_prev, n_kids, n_acc);
     }
