@@ -64,7 +64,7 @@ test: deps-test
 
 run: deps-run
 	$(MAKE) lemonade
-	./lemonade train --filters 16 --epochs 5
+	./lemonade --gens 20 --accept 20 --epochs 5
 
 install: lemonade
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -26,7 +26,7 @@ expect_exit data_env_var 1 "LEMONADE_DATA=$TMP/d1: no train-images" env LEMONADE
 
 # Bad flags: exit 2, one line with a hint to --help.
 expect_exit flag_not_number 2 "--epochs: 'x' is not a whole number.*--help" $LEMONADE train --epochs x
-expect_exit flag_zero 2 "--epochs: 0 is out of range" $LEMONADE train --epochs 0
+expect_exit flag_zero 2 "--batch: 0 is out of range" $LEMONADE train --batch 0
 expect_exit flag_negative 2 "--filters: -3 is out of range" $LEMONADE train --filters -3
 expect_exit flag_overflow 2 "--batch: 99999999999999999999 is out of range" $LEMONADE train --batch 99999999999999999999
 expect_exit flag_unknown 2 "unknown option '--epoch'" $LEMONADE train --epoch 3
