@@ -21,7 +21,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.o)
 
 RUN_DEPS  := libcjson-dev zlib1g-dev dataset-fashion-mnist pkg-config
-TEST_DEPS := libcjson-dev zlib1g-dev pkg-config jq libxml2-utils
+TEST_DEPS := libcjson-dev zlib1g-dev pkg-config jq libxml2-utils groff-base
 
 .PHONY: all test run deps-run deps-test install uninstall clean
 
@@ -69,9 +69,11 @@ run: deps-run
 install: lemonade
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 lemonade $(DESTDIR)$(PREFIX)/bin/lemonade
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 lemonade.1 $(DESTDIR)$(PREFIX)/share/man/man1/lemonade.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/lemonade
+	rm -f $(DESTDIR)$(PREFIX)/bin/lemonade $(DESTDIR)$(PREFIX)/share/man/man1/lemonade.1
 
 clean:
 	rm -rf $(BUILD) lemonade tests/run_unit
