@@ -14,17 +14,15 @@
 typedef struct {
     FILE *err, *out;
     int tty, quiet;
-    int gens, epochs, accept, train_images;
+    int gens, epochs, accept, batch, jobs;
     double t_start, t_gen_start;
     int gen, child_index, child_count;
     double gen_seconds_sum;      /* finished generations after the first */
     int gens_timed;
-    double work_done, work_rate; /* MAC-images of training done this generation, and their rate */
-    double gen_work_total;
     int line_open;
 } progress_t;
 
-void progress_init(progress_t *p, const search_opts_t *o, int train_images, int quiet);
+void progress_init(progress_t *p, const search_opts_t *o, int quiet);
 /* Fill ev with callbacks writing to p. */
 void progress_events(progress_t *p, search_events_t *ev);
 

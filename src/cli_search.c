@@ -248,7 +248,7 @@ int cmd_search(int argc, char **argv, int first)
     sigaction(SIGTERM, &sa, NULL);
 
     progress_t prog;
-    progress_init(&prog, &o, o.train_limit ? o.train_limit : 55000, quiet);
+    progress_init(&prog, &o, quiet);
     search_events_t ev;
     progress_events(&prog, &ev);
     if (!quiet)

@@ -24,7 +24,7 @@ static const char *fmt_time(double s, char *buf, size_t len)
     return buf;
 }
 
-void progress_init(progress_t *p, const search_opts_t *o, int train_images, int quiet)
+void progress_init(progress_t *p, const search_opts_t *o, int quiet)
 {
     memset(p, 0, sizeof *p);
     p->err = stderr;
@@ -34,7 +34,8 @@ void progress_init(progress_t *p, const search_opts_t *o, int train_images, int 
     p->gens = o->gens;
     p->epochs = o->epochs;
     p->accept = o->accept;
-    p->train_images = train_images;
+    p->batch = o->batch;
+    p->jobs = o->jobs > 0 ? o->jobs : 1;
     p->t_start = p->t_gen_start = now_s();
 }
 
@@ -50,9 +51,8 @@ static void end_line(progress_t *p)
  * ones at the mean measured generation time. */
 static double run_eta(const progress_t *p, double gen_eta)
 {
-    int left = p->gens - p->gen;
-    double per_gen = p->gens_timed ? p->gen_seconds_sum / p->gens_timed : now_s() - p->t_gen_start + gen_eta;
-    return gen_eta + left * per_gen;
+    if (!p->gens_timed) return NAN;  /* unknown until one generation has been timed */
+    return gen_eta + (p->gens - p->gen) * (p->gen_seconds_sum / p->gens_timed);
 }
 
 static void on_child_start(void *ctx, int gen, const member_t *m, int index, int count)
@@ -72,9 +72,11 @@ static void on_batch(void *ctx, const member_t *m, int epoch, int epochs, int ba
 {
     progress_t *p = ctx;
     if (p->quiet || !p->tty) return;
-    double child_left = ((double)(epochs - epoch) * n_batches + (n_batches - batch)) * (p->train_images / (double)n_batches) / ips;
-    /* children are trained largest first: the ones left are cheaper than this */
-    double gen_left = child_left * (1.0 + 0.5 * (p->child_count - p->child_index - 1));
+    double child_left = ((double)(epochs - epoch) * n_batches + (n_batches - batch)) * p->batch / ips;
+    /* Children are trained largest first, so the ones still waiting are
+     * cheaper than this one: count them at half its full cost. */
+    double child_full = (double)epochs * n_batches * p->batch / ips;
+    double gen_left = child_left + 0.5 * child_full * (p->child_count - p->child_index - 1) / p->jobs;
     char a[16], b[16], c[16];
     fprintf(p->err, "\r\033[Kgen %d/%d  child %d/%d %s %s  epoch %d/%d  batch %d/%d  %.0f img/s  ETA child %s gen %s run %s",
             p->gen, p->gens, p->child_index + 1, p->child_count, m->id, m->op >= 0 ? morph_name(m->op) : "initial",
@@ -122,7 +124,7 @@ static void on_generation(void *ctx, int gen, const member_t *const *front, int 
     char a[16], b[16];
     fprintf(p->err, "generation %d/%d done in %s: %d children, %d trained; front of %d, hypervolume %.4f (%+.4f)",
             gen, p->gens, fmt_time(dt, a, sizeof a), n_children, n_accepted, n, hv, hv - hv_prev);
-    if (gen < p->gens) fprintf(p->err, ", run ETA %s", fmt_time(run_eta(p, 0), b, sizeof b));
+    if (gen < p->gens && p->gens_timed) fprintf(p->err, ", run ETA %s", fmt_time(run_eta(p, 0), b, sizeof b));
     fputc('\n', p->err);
     print_front(p->err, front, n, 0);
 }
