@@ -21,7 +21,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.o)
 
 RUN_DEPS  := libcjson-dev zlib1g-dev dataset-fashion-mnist pkg-config
-TEST_DEPS := libcjson-dev zlib1g-dev pkg-config jq libxml2-utils groff-base
+TEST_DEPS := libcjson-dev zlib1g-dev pkg-config jq libxml2-utils groff-base dataset-fashion-mnist
 
 .PHONY: all test run deps-run deps-test install uninstall clean
 
