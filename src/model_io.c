@@ -58,7 +58,7 @@ static int get_int(const cJSON *o, const char *key, int lo, int hi, int *out, co
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsNumber(v)) return err_set(err, "%s: missing or non-numeric \"%s\"", name, key);
     double d = v->valuedouble;
-    if (d != (double)(int)d || d < lo || d > hi)
+    if (!(d >= lo && d <= hi) || d != (double)(int)d)  /* range first: the cast must not overflow */
         return err_set(err, "%s: \"%s\" = %g is not an integer in %d..%d", name, key, d, lo, hi);
     *out = (int)d;
     return 0;
