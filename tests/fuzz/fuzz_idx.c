@@ -7,7 +7,6 @@
  *          (1), then idx_parse.
  * Any outcome but a crash, leak or sanitizer report is a pass; on success
  * the item count must agree with the length. */
-#define _GNU_SOURCE
 #include "idx.h"
 
 #include <stdio.h>
