@@ -127,7 +127,7 @@ fuzz: deps-check
 
 # Static analysis of src/ (suppressions are justified in cppcheck.supp).
 cppcheck: deps-check
-	cppcheck --std=c11 --enable=warning,portability,performance --error-exitcode=1 --inline-suppr \
+	cppcheck --std=c11 --enable=warning,style,portability,performance --error-exitcode=1 --inline-suppr \
 	    --suppressions-list=cppcheck.supp -Iinclude -q src
 
 run: deps-run
