@@ -106,7 +106,7 @@ check-valgrind: deps-check
 	    --error-exitcode=1 build/valgrind/lemonade --data data/fixture --gens 1 --accept 2 --epochs 1 \
 	    --filters 4 --train-limit 64 --val-limit 32 --threads 1 --out $(VG_RUN) --quiet
 	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
-	    build/valgrind/lemonade --resume $(VG_RUN) --gens 2 --quiet
+	    build/valgrind/lemonade --resume $(VG_RUN) --gens 2 --threads 2 --quiet
 	@echo "check-valgrind: search and resume clean (no memcheck errors, no leaks)"
 
 # Each libFuzzer harness for FUZZ_SECONDS from its committed seed corpus

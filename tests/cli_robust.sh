@@ -67,6 +67,12 @@ for k in run.json models/g0_c0.bin models/g0_c0.json gen_000.json front.svg hype
     [[ " $kinds " == *" $k "* ]] || fail "enospc_hit_$k" "no fault landed on $k (write order changed?)"
 done
 
+# An output directory that cannot be created: a one-line error, exit 1.
+: >"$TMP/afile"
+expect_exit out_parent_is_file 1 "$TMP/afile/run: cannot create directory: Not a directory" \
+    $LEMONADE "${ARGS[@]}" --out "$TMP/afile/run"
+expect_exit out_in_proc 1 "/proc/lemonade-test: cannot create directory" $LEMONADE "${ARGS[@]}" --out /proc/lemonade-test
+
 # ---- A child whose loss is NaN (LEMONADE_FAULT_NAN=ID poisons its weights):
 # marked diverged, no place in any front, the run goes on and exits 0.
 LEMONADE_FAULT_NAN=g1_c1 $LEMONADE "${ARGS[@]}" --out "$TMP/nan" --quiet >/dev/null 2>"$TMP/nan.err"
