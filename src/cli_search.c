@@ -83,6 +83,21 @@ static int dir_is_empty(const char *path)
     return empty;
 }
 
+/* final.json is there and parses: the run is complete. A damaged one is
+ * rewritten by resuming (from the last generation's front). */
+static int final_is_valid(const char *path)
+{
+    char *text;
+    size_t len;
+    err_t err;
+    if (read_file(path, &text, &len, 256u << 20, &err)) return 0;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    int ok = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "front"));
+    cJSON_Delete(root);
+    return ok;
+}
+
 /* Prepare a fresh output directory: the default one is new for every run;
  * a given one must not exist, or be empty. */
 static int prepare_out(char *out, size_t len, const char *given, err_t *err, int *usage)
@@ -209,7 +224,7 @@ int cmd_search(int argc, char **argv, int first)
         }
         char final_path[4200];
         snprintf(final_path, sizeof final_path, "%s/final.json", resume);
-        if (genfile_last_gen(resume) >= o.gens && access(final_path, F_OK) == 0) {
+        if (genfile_last_gen(resume) >= o.gens && final_is_valid(final_path)) {
             fprintf(stderr, "lemonade: %s is complete (%d generations); raise --gens to continue it\n", resume, o.gens);
             return 0;
         }
