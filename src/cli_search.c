@@ -1,4 +1,5 @@
 /* cli_search.c - `lemonade [options]`: run or resume the search. */
+#include "json.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "dataset.h"
@@ -91,7 +92,7 @@ static int final_is_valid(const char *path)
     size_t len;
     err_t err;
     if (read_file(path, &text, &len, 256u << 20, &err)) return 0;
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    cJSON *root = json_parse_all(text, len);
     free(text);
     int ok = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "front"));
     cJSON_Delete(root);

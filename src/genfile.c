@@ -1,5 +1,6 @@
 /* genfile.c - see genfile.h. */
 #include "genfile.h"
+#include "json.h"
 #include "fileio.h"
 #include "model_io.h"
 #include "morph.h"
@@ -187,7 +188,7 @@ static int int_in(double v, int lo, int hi) { return v >= lo && v <= hi && v == 
 
 int genfile_parse_run(const char *text, size_t len, const char *path, search_opts_t *o, err_t *err)
 {
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    cJSON *root = json_parse_all(text, len);
     if (!root) return err_set(err, "%s: not valid JSON (truncated or corrupted?)", path);
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(root, "options");
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
@@ -263,7 +264,7 @@ int genfile_parse_front(const char *text, size_t len, const char *path, const ch
 {
     *front_out = NULL;
     *n_out = 0;
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    cJSON *root = json_parse_all(text, len);
     if (!root) return err_set(err, "%s: not valid JSON (truncated or corrupted?)", path);
     const cJSON *front = cJSON_GetObjectItemCaseSensitive(root, "front");
     int n = cJSON_GetArraySize(front), rc = 0, k = 0;

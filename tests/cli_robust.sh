@@ -100,7 +100,8 @@ corrupt() { # NAME FILE(relative) HOW PATTERN
     case $how in
         truncate) head -c $(( $(stat -c %s "$d/$f") / 2 )) "$d/$f" >"$d/x" && mv "$d/x" "$d/$f" ;;
         empty)    : >"$d/$f" ;;
-        garbage)  head -c 3000 /dev/urandom >"$d/$f" ;;
+        garbage)  LC_ALL=C awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++) printf "%c", int(rand() * 255) + 1 }' >"$d/$f" ;;
+        trailing) printf '}garbage' >>"$d/$f" ;;
         flip)     printf '\x55' | dd of="$d/$f" bs=1 seek=$(( $(stat -c %s "$d/$f") / 2 )) conv=notrunc status=none ;;
         missing)  rm "$d/$f" ;;
         *)        printf '%s' "$how" >"$d/$f" ;;   # literal content
@@ -110,6 +111,7 @@ corrupt() { # NAME FILE(relative) HOW PATTERN
 corrupt gen_truncated gen_001.json truncate "gen_001.json: not valid JSON"
 corrupt gen_empty gen_001.json empty "gen_001.json: not valid JSON"
 corrupt gen_garbage gen_001.json garbage "gen_001.json: not valid JSON"
+corrupt gen_trailing_garbage gen_001.json trailing "gen_001.json: not valid JSON"
 corrupt gen_front_not_array gen_001.json '{"generation": 1, "front": 3}' "gen_001.json: \"front\" is not a non-empty array"
 corrupt gen_front_empty gen_001.json '{"generation": 1, "front": []}' "gen_001.json: \"front\" is not a non-empty array"
 corrupt gen_entry_no_id gen_001.json '{"front": [{"model": "models/x.json", "lineage": []}]}' "gen_001.json: front entry 0 lacks"
@@ -117,11 +119,13 @@ corrupt gen_born_huge gen_001.json '{"front": [{"id": "a", "model": "models/x.js
 corrupt gen_model_escapes gen_001.json '{"front": [{"id": "a", "model": "../../x.json", "lineage": []}]}' "gen_001.json: front entry 0 lacks"
 corrupt run_truncated run.json truncate "run.json: not valid JSON"
 corrupt run_garbage run.json garbage "run.json: not valid JSON"
+corrupt run_trailing run.json trailing "run.json: not valid JSON"
 corrupt run_missing run.json missing "run.json: cannot open"
 corrupt run_no_options run.json '{"seed": "5"}' "run.json: missing"
 corrupt run_gens_huge run.json "$(jq -c '.options.gens = 1e300' "$base/run.json")" "run.json: option values out of range"
 corrupt model_json_truncated "$model" truncate "${model}: not valid JSON"
 corrupt model_json_garbage "$model" garbage "${model}: not valid JSON"
+corrupt model_json_trailing "$model" trailing "${model}: not valid JSON"
 corrupt model_json_missing "$model" missing "${model}: cannot open"
 corrupt model_json_bad_layer "$model" "$(jq -c '.nodes[1].type = "lstm"' "$base/$model")" "${model}: node 1 has unknown type"
 corrupt model_bin_truncated "${model%.json}.bin" truncate "${model%.json}.bin: truncated"

@@ -11,6 +11,7 @@
  * 1024 filters needs ~19 GB, more than libFuzzer's memory limit, and that
  * allocation is legitimate (model_load caps the .bin at 2 GB anyway). */
 #include "model_io.h"
+#include "json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     net_t net;
     memset(&net, 0, sizeof net);
     int have = 0;
-    cJSON *root = cJSON_ParseWithLength((const char *)data, jlen);
+    cJSON *root = json_parse_all((const char *)data, jlen);
     if (root) {
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "filters");
         if (!(cJSON_IsNumber(f) && f->valuedouble > 64)) have = model_arch_parse(&net, root, "fuzz", &err) == 0;
