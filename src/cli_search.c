@@ -1,10 +1,10 @@
 /* cli_search.c - `lemonade [options]`: run or resume the search. */
-#include "json.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "dataset.h"
 #include "fileio.h"
 #include "genfile.h"
+#include "json.h"
 #include "pool.h"
 #include "progress.h"
 #include "search.h"

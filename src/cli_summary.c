@@ -1,9 +1,9 @@
 /* cli_summary.c - `lemonade summary`: Keras-like layer tables of a model
  * given by --arch, a model file, or a generation file of a run. */
-#include "json.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "fileio.h"
+#include "json.h"
 #include "model_io.h"
 #include "net.h"
 #include "summary.h"
