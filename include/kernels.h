@@ -87,6 +87,8 @@ typedef struct kernels {
 } kernels_t;
 
 extern const kernels_t kernels_ref;
+/* AVX-512F (+VL/BW/DQ) kernels; only valid where kernels_available() lists them. */
+extern const kernels_t kernels_avx512;
 
 /* Numerically stable softmax + categorical cross-entropy for N rows of 10
  * logits. loss[n] = -log softmax(logits[n])[label]; dlogits = (softmax -

@@ -14,6 +14,7 @@ int main(int argc, char **argv)
     }
     static const struct { const char *name; int (*fn)(int, char **, int); } cmds[] = {
         {"train", cmd_train},
+        {"bench", cmd_bench},
     };
     if (argc >= 2)
         for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
