@@ -56,7 +56,7 @@ static double seconds_now(void)
 
 /* ------------------------------------------------------------ FMA peak */
 
-#define PEAK_ITERS 4000000L
+#define PEAK_ITERS 12000000L
 #define PEAK_CHAINS 24
 
 #if defined(__x86_64__)
@@ -71,7 +71,6 @@ __attribute__((target("avx512f,fma"))) static float fma_loop_avx512(long iters)
     for (long it = 0; it < iters; it++) {
 #pragma GCC unroll 24
         for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-        __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]));
     }
     __m512 s = acc[0];
     for (int i = 1; i < PEAK_CHAINS; i++) s = _mm512_add_ps(s, acc[i]);
