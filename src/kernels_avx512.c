@@ -390,24 +390,34 @@ static const int dense_row_of[80] = {
     4,4,4,4,4,4,4,4,4,4, 5,5,5,5,5,5,5,5,5,5, 6,6,6,6,6,6,6,6,6,6, 7,7,7,7,7,7,7,7,7,7,
 };
 
-/* logits (N,10) = x (N,K) . w (K,10) + bias. */
-static void avx_dense_forward(float *logits, const float *x, const float *w, const float *bias, int N, int K)
+/* logits (n images, 10) for NI = 1..4 images at once, so each 8-row block
+ * of w (5 vectors) is loaded once per NI images. */
+ALWAYS_INLINE void dense_forward_group(float *logits, const float *x, const float *w, const float *bias,
+                                       const int NI, int K, const __m512i idx[5])
 {
-    __m512i idx[5];
-    for (int q = 0; q < 5; q++) idx[q] = _mm512_loadu_si512(dense_row_of + 16 * q);
+    __m512 acc[4][5];
     int K8 = K & ~7;
-    for (int n = 0; n < N; n++) {
-        const float *xr = x + (size_t)n * K;
-        __m512 acc[5];
-        for (int q = 0; q < 5; q++) acc[q] = _mm512_setzero_ps();
-        for (int k = 0; k < K8; k += 8) {
-            __m512 xv = _mm512_castps256_ps512(_mm256_loadu_ps(xr + k));
-            const float *wr = w + (size_t)k * N_CLASSES;
+#pragma GCC unroll 4
+    for (int n = 0; n < NI; n++)
+#pragma GCC unroll 5
+        for (int q = 0; q < 5; q++) acc[n][q] = _mm512_setzero_ps();
+    for (int k = 0; k < K8; k += 8) {
+        const float *wr = w + (size_t)k * N_CLASSES;
+        __m512 wv[5];
+#pragma GCC unroll 5
+        for (int q = 0; q < 5; q++) wv[q] = _mm512_loadu_ps(wr + 16 * q);
+#pragma GCC unroll 4
+        for (int n = 0; n < NI; n++) {
+            __m512 xv = _mm512_castps256_ps512(_mm256_loadu_ps(x + (size_t)n * K + k));
+#pragma GCC unroll 5
             for (int q = 0; q < 5; q++)
-                acc[q] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[q], xv), _mm512_loadu_ps(wr + 16 * q), acc[q]);
+                acc[n][q] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[q], xv), wv[q], acc[n][q]);
         }
+    }
+    for (int n = 0; n < NI; n++) {
         float t[80], o[N_CLASSES];
-        for (int q = 0; q < 5; q++) _mm512_storeu_ps(t + 16 * q, acc[q]);
+        for (int q = 0; q < 5; q++) _mm512_storeu_ps(t + 16 * q, acc[n][q]);
+        const float *xr = x + (size_t)n * K;
         for (int j = 0; j < N_CLASSES; j++) {
             float s = bias[j];
             for (int r = 0; r < 8; r++) s += t[10 * r + j];
@@ -417,6 +427,19 @@ static void avx_dense_forward(float *logits, const float *x, const float *w, con
             for (int j = 0; j < N_CLASSES; j++) o[j] += xr[k] * w[(size_t)k * N_CLASSES + j];
         memcpy(logits + (size_t)n * N_CLASSES, o, sizeof o);
     }
+}
+
+/* logits (N,10) = x (N,K) . w (K,10) + bias: 8 rows of w (80 floats, 5
+ * vectors) at a time, x[k..k+8) permuted to match their lanes. */
+static void avx_dense_forward(float *logits, const float *x, const float *w, const float *bias, int N, int K)
+{
+    __m512i idx[5];
+    for (int q = 0; q < 5; q++) idx[q] = _mm512_loadu_si512(dense_row_of + 16 * q);
+    int n = 0;
+    for (; n + 4 <= N; n += 4)
+        dense_forward_group(logits + (size_t)n * N_CLASSES, x + (size_t)n * K, w, bias, 4, K, idx);
+    for (; n < N; n++)
+        dense_forward_group(logits + (size_t)n * N_CLASSES, x + (size_t)n * K, w, bias, 1, K, idx);
 }
 
 /* dx (N,K) (+)= dlogits (N,10) . w^T: per 16 rows of w, gather the ten
