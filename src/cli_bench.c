@@ -5,6 +5,7 @@
 #include "kernels.h"
 #include "net.h"
 #include "pool.h"
+#include "rng.h"
 #include "tensor.h"
 #include "train.h"
 
@@ -198,9 +199,64 @@ static int bench_one(arch_result_t *res, const bench_arch_t *a, pool_t *pool, in
     return 0;
 }
 
+/* ------------------------------------------------------ conv kernels */
+
+/* Single-thread GFLOP/s of the conv kernels at F -> F channels, as the
+ * engine calls them (forward and backward-data on a chunk of 8 images,
+ * backward-data accumulating; weight gradient one image at a time); best
+ * of 5 repetitions, so a busy machine disturbs it less. */
+typedef struct { int F; double fwd, bwd_data, wgrad; } kernel_result_t;
+
+static const int kernel_Fs[] = {16, 32, 64};
+#define N_KERNEL_FS 3
+
+static int bench_kernels(kernel_result_t *res, const kernels_t *k, err_t *err)
+{
+    const int N = CHUNK_IMAGES, Fmax = 64;
+    size_t na = (size_t)N * IMG_PIXELS * Fmax, nw = 9 * (size_t)Fmax * Fmax;
+    float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * na);
+    float *w = malloc(sizeof(float) * (nw + Fmax)), *wt = malloc(sizeof(float) * nw);
+    if (!a || !b || !w || !wt) {
+        free(a); free(b); free(w); free(wt);
+        return err_set(err, "out of memory");
+    }
+    rng_t r;
+    rng_seed(&r, 5, 0, 0);
+    for (size_t i = 0; i < na; i++) { a[i] = (float)rng_uniform(&r) - 0.5f; b[i] = (float)rng_uniform(&r) - 0.5f; }
+    for (size_t i = 0; i < nw + Fmax; i++) w[i] = (float)rng_uniform(&r) - 0.5f;
+    for (int f = 0; f < N_KERNEL_FS; f++) {
+        int F = kernel_Fs[f];
+        double flops = 2.0 * N * IMG_PIXELS * 9.0 * F * F, best[3] = {1e30, 1e30, 1e30};
+        k->conv_flip_weights(wt, w, F, F);
+        for (int rep = 0; rep < 5; rep++) {
+            double t0 = seconds_now();
+            k->conv_forward(b, a, w, w + nw, N, F, F, 0);
+            double t1 = seconds_now();
+            k->conv_forward(a, b, wt, NULL, N, F, F, 1);
+            double t2 = seconds_now();
+            for (int n = 0; n < N; n++)
+                k->conv_backward_weights(wt, w + nw, a + (size_t)n * IMG_PIXELS * F, b + (size_t)n * IMG_PIXELS * F,
+                                         1, F, F);
+            double t3 = seconds_now();
+            k->conv_flip_weights(wt, w, F, F);
+            double d[3] = {t1 - t0, t2 - t1, t3 - t2};
+            for (int j = 0; j < 3; j++) if (d[j] < best[j]) best[j] = d[j];
+            /* keep values bounded: a is overwritten by accumulation */
+            for (size_t i = 0; i < (size_t)N * IMG_PIXELS * F; i++) a[i] = a[i] > 1.0f ? 0.5f : a[i] < -1.0f ? -0.5f : a[i];
+        }
+        res[f].F = F;
+        res[f].fwd = flops / best[0] / 1e9;
+        res[f].bwd_data = flops / best[1] / 1e9;
+        res[f].wgrad = flops / best[2] / 1e9;
+    }
+    free(a); free(b); free(w); free(wt);
+    return 0;
+}
+
 /* --------------------------------------------------------------- output */
 
-static void print_table(const arch_result_t *r, int n, double peak, int threads, const char *kname)
+static void print_table(const arch_result_t *r, int n, double peak, int threads, const char *kname,
+                        const kernel_result_t *kr, double peak1)
 {
     printf("kernels: %s   threads: %d   measured FMA peak: %.1f GFLOP/s (%.1f per thread)\n\n",
            kname, threads, peak, peak / threads);
@@ -219,9 +275,15 @@ static void print_table(const arch_result_t *r, int n, double peak, int threads,
         printf("\n");
     }
     printf("\n(ms per training step of %d images, by layer kind)\n", BENCH_BATCH);
+    printf("\nconv kernels, one thread, F -> F channels, GFLOP/s (%% of one thread's peak %.1f):\n", peak1);
+    for (int f = 0; f < N_KERNEL_FS; f++)
+        printf("  F=%-3d forward %6.1f (%3.0f%%)   backward-data %6.1f (%3.0f%%)   weight-grad %6.1f (%3.0f%%)\n",
+               kr[f].F, kr[f].fwd, 100 * kr[f].fwd / peak1, kr[f].bwd_data, 100 * kr[f].bwd_data / peak1,
+               kr[f].wgrad, 100 * kr[f].wgrad / peak1);
 }
 
-static void print_json(const arch_result_t *r, int n, double peak, int threads, const char *kname)
+static void print_json(const arch_result_t *r, int n, double peak, int threads, const char *kname,
+                       const kernel_result_t *kr, double peak1)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "peak_gflops", peak);
@@ -243,6 +305,19 @@ static void print_json(const arch_result_t *r, int n, double peak, int threads, 
                 cJSON_AddNumberToObject(f, timing_kind_names[k], r[i].kind_gflops[k] / peak);
         cJSON_AddItemToArray(arr, a);
     }
+    cJSON *kk = cJSON_AddArrayToObject(o, "conv_kernels_one_thread");
+    for (int f = 0; f < N_KERNEL_FS; f++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "filters", kr[f].F);
+        cJSON_AddNumberToObject(e, "fwd_gflops", kr[f].fwd);
+        cJSON_AddNumberToObject(e, "bwd_data_gflops", kr[f].bwd_data);
+        cJSON_AddNumberToObject(e, "wgrad_gflops", kr[f].wgrad);
+        cJSON_AddNumberToObject(e, "fwd_peak_fraction", kr[f].fwd / peak1);
+        cJSON_AddNumberToObject(e, "bwd_data_peak_fraction", kr[f].bwd_data / peak1);
+        cJSON_AddNumberToObject(e, "wgrad_peak_fraction", kr[f].wgrad / peak1);
+        cJSON_AddItemToArray(kk, e);
+    }
+    cJSON_AddNumberToObject(o, "peak_gflops_one_thread", peak1);
     char *s = cJSON_Print(o);
     if (s) puts(s);
     free(s);
@@ -301,7 +376,14 @@ int cmd_bench(int argc, char **argv, int first)
     pool_t *pool = pool_create(threads ? threads : cpu_count(), &err);
     if (!pool) return run_error("bench", &err);
     const kernels_t *k = kernels_best();
-    double peak = measure_peak(pool, kernels_by_name("avx512") != NULL);
+    int avx = kernels_by_name("avx512") != NULL;
+    double peak = measure_peak(pool, avx);
+    pool_t *one = pool_create(1, &err);
+    if (!one) { pool_destroy(pool); return run_error("bench", &err); }
+    double peak1 = measure_peak(one, avx);
+    pool_destroy(one);
+    kernel_result_t kr[N_KERNEL_FS];
+    if (bench_kernels(kr, k, &err)) { pool_destroy(pool); return run_error("bench", &err); }
     arch_result_t res[N_BENCH_ARCHS];
     for (int i = 0; i < n_pick; i++) {
         if (bench_one(&res[i], &bench_archs[pick[i]], pool, steps, peak, &err)) {
@@ -310,8 +392,8 @@ int cmd_bench(int argc, char **argv, int first)
         }
         if (!json) fprintf(stderr, "%s: %.0f img/s\n", res[i].name, res[i].train_ips);
     }
-    if (json) print_json(res, n_pick, peak, pool_threads(pool), k->name);
-    else print_table(res, n_pick, peak, pool_threads(pool), k->name);
+    if (json) print_json(res, n_pick, peak, pool_threads(pool), k->name, kr, peak1);
+    else print_table(res, n_pick, peak, pool_threads(pool), k->name, kr, peak1);
     pool_destroy(pool);
     return 0;
 }

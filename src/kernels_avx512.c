@@ -101,9 +101,11 @@ static void avx_conv_flip_weights(float *wt, const float *w, int Cin, int Cout)
 
 /* ---------------------------------------------------------- conv wgrad */
 
-/* dw tile [ky][kx=0..2][ci0..ci0+CB)[co..co+16) += one output row's
- * contribution: irow is input row y+ky-1 (28,Cin), drow dout row y (28,Cout). */
-ALWAYS_INLINE void wgrad_tile(float *dwk, const float *irow, const float *drow, const int CB,
+/* dw tile [ky][kx=0..2][ci0..ci0+CB)[co..co+16) += one image's
+ * contribution, accumulated in registers over all its output rows: im is
+ * the image's input (28,28,Cin), dm its dout (28,28,Cout). The image (both
+ * tensors, at most 400 KB) stays in L2 across the tiles. */
+ALWAYS_INLINE void wgrad_tile(float *dwk, const float *im, const float *dm, int ky, const int CB,
                               int Cin, int Cout, int ci0, int co, __mmask16 m)
 {
     __m512 acc[3][8];
@@ -113,21 +115,25 @@ ALWAYS_INLINE void wgrad_tile(float *dwk, const float *irow, const float *drow, 
 #pragma GCC unroll 8
         for (int c = 0; c < CB; c++)
             acc[kx][c] = _mm512_maskz_loadu_ps(m, dwk + kx * ks + (size_t)(ci0 + c) * Cout + co);
-    const float *dp = drow + co;
-    __m512 dprev = _mm512_setzero_ps(), dcur = _mm512_maskz_loadu_ps(m, dp), dnext;
-    for (int ix = 0; ix < IMG_SIDE; ix++) {
-        dnext = ix + 1 < IMG_SIDE ? _mm512_maskz_loadu_ps(m, dp + (size_t)(ix + 1) * Cout)
-                                  : _mm512_setzero_ps();
-        const float *ip = irow + (size_t)ix * Cin + ci0;
+    int y0 = ky == 0 ? 1 : 0, y1 = ky == 2 ? IMG_SIDE - 1 : IMG_SIDE;
+    for (int y = y0; y < y1; y++) {
+        const float *irow = im + (size_t)(y + ky - 1) * IMG_SIDE * Cin + ci0;
+        const float *dp = dm + (size_t)y * IMG_SIDE * Cout + co;
+        __m512 dprev = _mm512_setzero_ps(), dcur = _mm512_maskz_loadu_ps(m, dp), dnext;
+        for (int ix = 0; ix < IMG_SIDE; ix++) {
+            dnext = ix + 1 < IMG_SIDE ? _mm512_maskz_loadu_ps(m, dp + (size_t)(ix + 1) * Cout)
+                                      : _mm512_setzero_ps();
+            const float *ip = irow + (size_t)ix * Cin;
 #pragma GCC unroll 8
-        for (int c = 0; c < CB; c++) {
-            __m512 b = _mm512_set1_ps(ip[c]);
-            acc[0][c] = _mm512_fmadd_ps(b, dnext, acc[0][c]);
-            acc[1][c] = _mm512_fmadd_ps(b, dcur, acc[1][c]);
-            acc[2][c] = _mm512_fmadd_ps(b, dprev, acc[2][c]);
+            for (int c = 0; c < CB; c++) {
+                __m512 b = _mm512_set1_ps(ip[c]);
+                acc[0][c] = _mm512_fmadd_ps(b, dnext, acc[0][c]);
+                acc[1][c] = _mm512_fmadd_ps(b, dcur, acc[1][c]);
+                acc[2][c] = _mm512_fmadd_ps(b, dprev, acc[2][c]);
+            }
+            dprev = dcur;
+            dcur = dnext;
         }
-        dprev = dcur;
-        dcur = dnext;
     }
 #pragma GCC unroll 3
     for (int kx = 0; kx < 3; kx++)
@@ -136,18 +142,18 @@ ALWAYS_INLINE void wgrad_tile(float *dwk, const float *irow, const float *drow, 
             _mm512_mask_storeu_ps(dwk + kx * ks + (size_t)(ci0 + c) * Cout + co, m, acc[kx][c]);
 }
 
-static void wgrad_row(float *dwk, const float *irow, const float *drow, int Cin, int Cout, int ci0,
-                      int cb, int co, __mmask16 m)
+static void wgrad_image(float *dwk, const float *im, const float *dm, int ky, int Cin, int Cout, int ci0,
+                        int cb, int co, __mmask16 m)
 {
     switch (cb) {
-    case 8: wgrad_tile(dwk, irow, drow, 8, Cin, Cout, ci0, co, m); break;
-    case 7: wgrad_tile(dwk, irow, drow, 7, Cin, Cout, ci0, co, m); break;
-    case 6: wgrad_tile(dwk, irow, drow, 6, Cin, Cout, ci0, co, m); break;
-    case 5: wgrad_tile(dwk, irow, drow, 5, Cin, Cout, ci0, co, m); break;
-    case 4: wgrad_tile(dwk, irow, drow, 4, Cin, Cout, ci0, co, m); break;
-    case 3: wgrad_tile(dwk, irow, drow, 3, Cin, Cout, ci0, co, m); break;
-    case 2: wgrad_tile(dwk, irow, drow, 2, Cin, Cout, ci0, co, m); break;
-    default: wgrad_tile(dwk, irow, drow, 1, Cin, Cout, ci0, co, m); break;
+    case 8: wgrad_tile(dwk, im, dm, ky, 8, Cin, Cout, ci0, co, m); break;
+    case 7: wgrad_tile(dwk, im, dm, ky, 7, Cin, Cout, ci0, co, m); break;
+    case 6: wgrad_tile(dwk, im, dm, ky, 6, Cin, Cout, ci0, co, m); break;
+    case 5: wgrad_tile(dwk, im, dm, ky, 5, Cin, Cout, ci0, co, m); break;
+    case 4: wgrad_tile(dwk, im, dm, ky, 4, Cin, Cout, ci0, co, m); break;
+    case 3: wgrad_tile(dwk, im, dm, ky, 3, Cin, Cout, ci0, co, m); break;
+    case 2: wgrad_tile(dwk, im, dm, ky, 2, Cin, Cout, ci0, co, m); break;
+    default: wgrad_tile(dwk, im, dm, ky, 1, Cin, Cout, ci0, co, m); break;
     }
 }
 
@@ -160,18 +166,12 @@ static void avx_conv_backward_weights(float *dw, float *dbias, const float *in, 
     for (int n = 0; n < N; n++) {
         const float *im = in + (size_t)n * IMG_PIXELS * Cin;
         const float *dm = dout + (size_t)n * IMG_PIXELS * Cout;
-        for (int y = 0; y < IMG_SIDE; y++) {
-            const float *drow = dm + (size_t)y * IMG_SIDE * Cout;
-            for (int ky = 0; ky < 3; ky++) {
-                int iy = y + ky - 1;
-                if (iy < 0 || iy >= IMG_SIDE) continue;
-                const float *irow = im + (size_t)iy * IMG_SIDE * Cin;
-                float *dwk = dw + (size_t)ky * 3 * Cin * Cout;
-                for (int ci0 = 0; ci0 < Cin; ci0 += 8) {
-                    int cb = Cin - ci0 < 8 ? Cin - ci0 : 8;
-                    for (int co = 0; co < Cout; co += 16)
-                        wgrad_row(dwk, irow, drow, Cin, Cout, ci0, cb, co, tail_mask(Cout - co));
-                }
+        for (int ky = 0; ky < 3; ky++) {
+            float *dwk = dw + (size_t)ky * 3 * Cin * Cout;
+            for (int ci0 = 0; ci0 < Cin; ci0 += 8) {
+                int cb = Cin - ci0 < 8 ? Cin - ci0 : 8;
+                for (int co = 0; co < Cout; co += 16)
+                    wgrad_image(dwk, im, dm, ky, Cin, Cout, ci0, cb, co, tail_mask(Cout - co));
             }
         }
     }
