@@ -209,31 +209,84 @@ static __m512 chan_vec(const float *p, int C, int v)
     return _mm512_loadu_ps(t);
 }
 
+/* Channel of lane l of channel vector v. */
+static int lane_chan(int C, int v, int l) { return C % 16 == 0 ? 16 * v + l : l % C; }
+
+/* The passes below walk the data row by row (P channel vectors a row, in
+ * memory order) with the per-channel vectors of a group of up to 4 channel
+ * vectors [v0, v0+NVB) in registers: NVB is a literal at each call site. */
+#define CHANNEL_GROUPS(P, BODY)                                   \
+    for (int v0 = 0; v0 < (P); v0 += 4) {                         \
+        switch ((P) - v0 < 4 ? (P) - v0 : 4) {                    \
+        case 4: BODY(4); break;                                   \
+        case 3: BODY(3); break;                                   \
+        case 2: BODY(2); break;                                   \
+        default: BODY(1); break;                                  \
+        }                                                         \
+    }
+
+static __m512d lo_pd(__m512 a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
+static __m512d hi_pd(__m512 a) { return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1))); }
+
+/* sum/sumsq lanes of channel vectors v0.. into per-channel doubles. */
+static void fold_d(double *sum, double *sumsq, const __m512d *s, const __m512d *q, int C, int v0, int nvb)
+{
+    for (int v = 0; v < nvb; v++) {
+        double t[32];
+        _mm512_storeu_pd(t, s[2 * v]); _mm512_storeu_pd(t + 8, s[2 * v + 1]);
+        _mm512_storeu_pd(t + 16, q[2 * v]); _mm512_storeu_pd(t + 24, q[2 * v + 1]);
+        for (int l = 0; l < 16; l++) {
+            int c = lane_chan(C, v0 + v, l);
+            sum[c] += t[l];
+            sumsq[c] += t[16 + l];
+        }
+    }
+}
+
+ALWAYS_INLINE void bn_stats_group(double *sum, double *sumsq, const float *x, size_t rows, int P, int C,
+                                  int v0, const int NVB)
+{
+    __m512d s[8], q[8];
+    for (int v = 0; v < 2 * NVB; v++) s[v] = q[v] = _mm512_setzero_pd();
+    for (size_t r = 0; r < rows; r++) {
+        const float *p = x + (r * P + v0) * 16;
+#pragma GCC unroll 4
+        for (int v = 0; v < NVB; v++) {
+            __m512 a = _mm512_loadu_ps(p + 16 * v);
+            __m512d lo = lo_pd(a), hi = hi_pd(a);
+            s[2 * v] = _mm512_add_pd(s[2 * v], lo);
+            s[2 * v + 1] = _mm512_add_pd(s[2 * v + 1], hi);
+            q[2 * v] = _mm512_fmadd_pd(lo, lo, q[2 * v]);
+            q[2 * v + 1] = _mm512_fmadd_pd(hi, hi, q[2 * v + 1]);
+        }
+    }
+    fold_d(sum, sumsq, s, q, C, v0, NVB);
+}
+
 /* Per-channel double sums of x and x^2 over M rows of C channels. */
 static void avx_bn_stats(double *sum, double *sumsq, const float *x, int M, int C)
 {
     if (!vec_ok(C)) { kernels_ref.bn_stats(sum, sumsq, x, M, C); return; }
     int P = n_pat(C);
-    size_t nv = (size_t)M * C / 16;
+    size_t rows = (size_t)M * C / 16 / P;
     for (int c = 0; c < C; c++) sum[c] = sumsq[c] = 0.0;
-    for (int v = 0; v < P; v++) {
-        __m512d s0 = _mm512_setzero_pd(), s1 = s0, q0 = s0, q1 = s0;
-        for (size_t i = v; i < nv; i += P) {
-            __m512 a = _mm512_loadu_ps(x + 16 * i);
-            __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(a));
-            __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
-            s0 = _mm512_add_pd(s0, lo);
-            s1 = _mm512_add_pd(s1, hi);
-            q0 = _mm512_fmadd_pd(lo, lo, q0);
-            q1 = _mm512_fmadd_pd(hi, hi, q1);
-        }
-        double t[32];
-        _mm512_storeu_pd(t, s0); _mm512_storeu_pd(t + 8, s1);
-        _mm512_storeu_pd(t + 16, q0); _mm512_storeu_pd(t + 24, q1);
-        for (int l = 0; l < 16; l++) {
-            int c = C % 16 == 0 ? 16 * v + l : l % C;
-            sum[c] += t[l];
-            sumsq[c] += t[16 + l];
+#define BODY(n) bn_stats_group(sum, sumsq, x, rows, P, C, v0, n)
+    CHANNEL_GROUPS(P, BODY)
+#undef BODY
+}
+
+ALWAYS_INLINE void bn_apply_group(float *y, const float *x, const float *scale, const float *shift, size_t rows,
+                                  int P, int C, int v0, const int NVB, int relu)
+{
+    __m512 sc[4], sh[4], z = _mm512_setzero_ps();
+    for (int v = 0; v < NVB; v++) { sc[v] = chan_vec(scale, C, v0 + v); sh[v] = chan_vec(shift, C, v0 + v); }
+    for (size_t r = 0; r < rows; r++) {
+        size_t o = (r * P + v0) * 16;
+#pragma GCC unroll 4
+        for (int v = 0; v < NVB; v++) {
+            __m512 a = _mm512_fmadd_ps(_mm512_loadu_ps(x + o + 16 * v), sc[v], sh[v]);
+            if (relu) a = _mm512_max_ps(a, z);
+            _mm512_storeu_ps(y + o + 16 * v, a);
         }
     }
 }
@@ -244,16 +297,34 @@ static void avx_bn_apply(float *y, const float *x, const float *scale, const flo
 {
     if (!vec_ok(C)) { kernels_ref.bn_apply(y, x, scale, shift, M, C, relu); return; }
     int P = n_pat(C);
-    size_t nv = (size_t)M * C / 16;
-    __m512 z = _mm512_setzero_ps();
-    for (int v = 0; v < P; v++) {
-        __m512 sc = chan_vec(scale, C, v), sh = chan_vec(shift, C, v);
-        for (size_t i = v; i < nv; i += P) {
-            __m512 r = _mm512_fmadd_ps(_mm512_loadu_ps(x + 16 * i), sc, sh);
-            if (relu) r = _mm512_max_ps(r, z);
-            _mm512_storeu_ps(y + 16 * i, r);
+    size_t rows = (size_t)M * C / 16 / P;
+#define BODY(n) bn_apply_group(y, x, scale, shift, rows, P, C, v0, n, relu)
+    CHANNEL_GROUPS(P, BODY)
+#undef BODY
+}
+
+ALWAYS_INLINE void bn_bstats_group(double *sum_dy, double *sum_dy_xhat, const float *dy, const float *x,
+                                   const float *mean, const float *invstd, size_t rows, int P, int C, int v0,
+                                   const int NVB)
+{
+    __m512 mu[4], is[4];
+    __m512d s[8], q[8];
+    for (int v = 0; v < NVB; v++) { mu[v] = chan_vec(mean, C, v0 + v); is[v] = chan_vec(invstd, C, v0 + v); }
+    for (int v = 0; v < 2 * NVB; v++) s[v] = q[v] = _mm512_setzero_pd();
+    for (size_t r = 0; r < rows; r++) {
+        size_t o = (r * P + v0) * 16;
+#pragma GCC unroll 4
+        for (int v = 0; v < NVB; v++) {
+            __m512 d = _mm512_loadu_ps(dy + o + 16 * v);
+            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + o + 16 * v), mu[v]), is[v]);
+            __m512d dlo = lo_pd(d), dhi = hi_pd(d);
+            s[2 * v] = _mm512_add_pd(s[2 * v], dlo);
+            s[2 * v + 1] = _mm512_add_pd(s[2 * v + 1], dhi);
+            q[2 * v] = _mm512_fmadd_pd(dlo, lo_pd(xh), q[2 * v]);
+            q[2 * v + 1] = _mm512_fmadd_pd(dhi, hi_pd(xh), q[2 * v + 1]);
         }
     }
+    fold_d(sum_dy, sum_dy_xhat, s, q, C, v0, NVB);
 }
 
 static void avx_bn_backward_stats(double *sum_dy, double *sum_dy_xhat, const float *dy,
@@ -265,30 +336,36 @@ static void avx_bn_backward_stats(double *sum_dy, double *sum_dy_xhat, const flo
         return;
     }
     int P = n_pat(C);
-    size_t nv = (size_t)M * C / 16;
+    size_t rows = (size_t)M * C / 16 / P;
     for (int c = 0; c < C; c++) sum_dy[c] = sum_dy_xhat[c] = 0.0;
-    for (int v = 0; v < P; v++) {
-        __m512 mu = chan_vec(mean, C, v), is = chan_vec(invstd, C, v);
-        __m512d s0 = _mm512_setzero_pd(), s1 = s0, q0 = s0, q1 = s0;
-        for (size_t i = v; i < nv; i += P) {
-            __m512 d = _mm512_loadu_ps(dy + 16 * i);
-            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + 16 * i), mu), is);
-            __m512d dlo = _mm512_cvtps_pd(_mm512_castps512_ps256(d));
-            __m512d dhi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(d), 1)));
-            __m512d xlo = _mm512_cvtps_pd(_mm512_castps512_ps256(xh));
-            __m512d xhi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xh), 1)));
-            s0 = _mm512_add_pd(s0, dlo);
-            s1 = _mm512_add_pd(s1, dhi);
-            q0 = _mm512_fmadd_pd(dlo, xlo, q0);
-            q1 = _mm512_fmadd_pd(dhi, xhi, q1);
-        }
-        double t[32];
-        _mm512_storeu_pd(t, s0); _mm512_storeu_pd(t + 8, s1);
-        _mm512_storeu_pd(t + 16, q0); _mm512_storeu_pd(t + 24, q1);
-        for (int l = 0; l < 16; l++) {
-            int c = C % 16 == 0 ? 16 * v + l : l % C;
-            sum_dy[c] += t[l];
-            sum_dy_xhat[c] += t[16 + l];
+#define BODY(n) bn_bstats_group(sum_dy, sum_dy_xhat, dy, x, mean, invstd, rows, P, C, v0, n)
+    CHANNEL_GROUPS(P, BODY)
+#undef BODY
+}
+
+ALWAYS_INLINE void bn_bdata_group(float *dx, const float *dy, const float *x, const float *mean,
+                                  const float *invstd, const float *gamma, const float *mean_dy,
+                                  const float *mean_dy_xhat, size_t rows, int P, int C, int v0, const int NVB,
+                                  int accumulate)
+{
+    __m512 mu[4], is[4], gi[4], mdy[4], mdx[4];
+    for (int v = 0; v < NVB; v++) {
+        mu[v] = chan_vec(mean, C, v0 + v);
+        is[v] = chan_vec(invstd, C, v0 + v);
+        gi[v] = _mm512_mul_ps(chan_vec(gamma, C, v0 + v), is[v]);
+        mdy[v] = chan_vec(mean_dy, C, v0 + v);
+        mdx[v] = chan_vec(mean_dy_xhat, C, v0 + v);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        size_t o = (r * P + v0) * 16;
+#pragma GCC unroll 4
+        for (int v = 0; v < NVB; v++) {
+            size_t i = o + 16 * v;
+            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), mu[v]), is[v]);
+            __m512 g = _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(dy + i), mdy[v]), _mm512_mul_ps(xh, mdx[v]));
+            g = _mm512_mul_ps(gi[v], g);
+            if (accumulate) g = _mm512_add_ps(_mm512_loadu_ps(dx + i), g);
+            _mm512_storeu_ps(dx + i, g);
         }
     }
 }
@@ -303,19 +380,10 @@ static void avx_bn_backward_data(float *dx, const float *dy, const float *x, con
         return;
     }
     int P = n_pat(C);
-    size_t nv = (size_t)M * C / 16;
-    for (int v = 0; v < P; v++) {
-        __m512 mu = chan_vec(mean, C, v), is = chan_vec(invstd, C, v);
-        __m512 gi = _mm512_mul_ps(chan_vec(gamma, C, v), is);
-        __m512 mdy = chan_vec(mean_dy, C, v), mdx = chan_vec(mean_dy_xhat, C, v);
-        for (size_t i = v; i < nv; i += P) {
-            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + 16 * i), mu), is);
-            __m512 g = _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(dy + 16 * i), mdy), _mm512_mul_ps(xh, mdx));
-            g = _mm512_mul_ps(gi, g);
-            if (accumulate) g = _mm512_add_ps(_mm512_loadu_ps(dx + 16 * i), g);
-            _mm512_storeu_ps(dx + 16 * i, g);
-        }
-    }
+    size_t rows = (size_t)M * C / 16 / P;
+#define BODY(n) bn_bdata_group(dx, dy, x, mean, invstd, gamma, mean_dy, mean_dy_xhat, rows, P, C, v0, n, accumulate)
+    CHANNEL_GROUPS(P, BODY)
+#undef BODY
 }
 
 static void avx_relu_forward(float *y, const float *x, size_t n)
@@ -341,16 +409,53 @@ static void avx_relu_backward(float *dx, const float *dy, const float *y, size_t
     }
 }
 
+ALWAYS_INLINE void add_fwd_group(float *y, const float *a, const float *b, const float *scale, size_t rows,
+                                 int P, int C, int v0, const int NVB)
+{
+    __m512 sc[4];
+    for (int v = 0; v < NVB; v++) sc[v] = chan_vec(scale, C, v0 + v);
+    for (size_t r = 0; r < rows; r++) {
+        size_t o = (r * P + v0) * 16;
+#pragma GCC unroll 4
+        for (int v = 0; v < NVB; v++)
+            _mm512_storeu_ps(y + o + 16 * v, _mm512_fmadd_ps(sc[v], _mm512_loadu_ps(b + o + 16 * v),
+                                                             _mm512_loadu_ps(a + o + 16 * v)));
+    }
+}
+
 static void avx_add_forward(float *y, const float *a, const float *b, const float *scale, int M, int C)
 {
     if (!vec_ok(C)) { kernels_ref.add_forward(y, a, b, scale, M, C); return; }
     int P = n_pat(C);
-    size_t nv = (size_t)M * C / 16;
-    for (int v = 0; v < P; v++) {
-        __m512 sc = chan_vec(scale, C, v);
-        for (size_t i = v; i < nv; i += P)
-            _mm512_storeu_ps(y + 16 * i, _mm512_fmadd_ps(sc, _mm512_loadu_ps(b + 16 * i),
-                                                         _mm512_loadu_ps(a + 16 * i)));
+    size_t rows = (size_t)M * C / 16 / P;
+#define BODY(n) add_fwd_group(y, a, b, scale, rows, P, C, v0, n)
+    CHANNEL_GROUPS(P, BODY)
+#undef BODY
+}
+
+ALWAYS_INLINE void add_bwd_group(float *da, float *db, float *dscale, const float *dy, const float *b,
+                                 const float *scale, size_t rows, int P, int C, int v0, const int NVB,
+                                 int accumulate_a, int accumulate_b)
+{
+    __m512 sc[4], ds[4];
+    for (int v = 0; v < NVB; v++) { sc[v] = chan_vec(scale, C, v0 + v); ds[v] = _mm512_setzero_ps(); }
+    for (size_t r = 0; r < rows; r++) {
+        size_t o = (r * P + v0) * 16;
+#pragma GCC unroll 4
+        for (int v = 0; v < NVB; v++) {
+            size_t i = o + 16 * v;
+            __m512 g = _mm512_loadu_ps(dy + i);
+            ds[v] = _mm512_fmadd_ps(g, _mm512_loadu_ps(b + i), ds[v]);
+            __m512 ga = accumulate_a ? _mm512_add_ps(_mm512_loadu_ps(da + i), g) : g;
+            __m512 gb = accumulate_b ? _mm512_fmadd_ps(sc[v], g, _mm512_loadu_ps(db + i)) : _mm512_mul_ps(sc[v], g);
+            _mm512_storeu_ps(da + i, ga);
+            _mm512_storeu_ps(db + i, gb);
+        }
+    }
+    for (int v = 0; v < NVB; v++) {
+        float t[16];
+        _mm512_storeu_ps(t, ds[v]);
+        for (int l = 0; l < 16; l++) dscale[lane_chan(C, v0 + v, l)] += t[l];
     }
 }
 
@@ -362,23 +467,11 @@ static void avx_add_backward(float *da, float *db, float *dscale, const float *d
         return;
     }
     int P = n_pat(C);
-    size_t nv = (size_t)M * C / 16;
+    size_t rows = (size_t)M * C / 16 / P;
     for (int c = 0; c < C; c++) dscale[c] = 0.0f;
-    for (int v = 0; v < P; v++) {
-        __m512 sc = chan_vec(scale, C, v), ds = _mm512_setzero_ps();
-        for (size_t i = v; i < nv; i += P) {
-            __m512 g = _mm512_loadu_ps(dy + 16 * i);
-            ds = _mm512_fmadd_ps(g, _mm512_loadu_ps(b + 16 * i), ds);
-            __m512 ga = accumulate_a ? _mm512_add_ps(_mm512_loadu_ps(da + 16 * i), g) : g;
-            __m512 gb = accumulate_b ? _mm512_fmadd_ps(sc, g, _mm512_loadu_ps(db + 16 * i))
-                                     : _mm512_mul_ps(sc, g);
-            _mm512_storeu_ps(da + 16 * i, ga);
-            _mm512_storeu_ps(db + 16 * i, gb);
-        }
-        float t[16];
-        _mm512_storeu_ps(t, ds);
-        for (int l = 0; l < 16; l++) dscale[C % 16 == 0 ? 16 * v + l : l % C] += t[l];
-    }
+#define BODY(n) add_bwd_group(da, db, dscale, dy, b, scale, rows, P, C, v0, n, accumulate_a, accumulate_b)
+    CHANNEL_GROUPS(P, BODY)
+#undef BODY
 }
 
 /* ------------------------------------------------------------- dense */
