@@ -520,19 +520,21 @@ static void backward(trainer_t *t)
         }
     }
 
+    pool_run(t->pool, pool_threads(t->pool), bwd_dense_weights_task, t);   /* timed inside */
     double t0 = t->timing_on ? now_ms() : 0.0;
-    pool_run(t->pool, pool_threads(t->pool), bwd_dense_weights_task, t);
     float *db = t->dparams + net->dense_off + (size_t)IMG_PIXELS * net->nodes[last].channels * N_CLASSES;
     for (int j = 0; j < N_CLASSES; j++) {
         float s = 0.0f;
         for (int n = 0; n < N; n++) s += t->dlogits[n * N_CLASSES + j];
         db[j] = s;
     }
+    if (t->timing_on) t->ms[T_DENSE] += now_ms() - t0;
+    t0 = t->timing_on ? now_ms() : 0.0;
     for (int i = 1; i <= last; i++)
         if (net->nodes[i].kind == NODE_CONV && net->nodes[i].in[0] != 0)
             t->k->conv_flip_weights(t->wflip[i], net->params + net->nodes[i].p_off,
                                     node_in_channels(net, &net->nodes[i]), net->nodes[i].channels);
-    if (t->timing_on) t->ms[T_DENSE] += now_ms() - t0;
+    if (t->timing_on) t->ms[T_CONV_BWD_DATA] += now_ms() - t0;
 
     /* Stages, top down: [BN data pass,] nodes ..., [the next BN's sums]. */
     int hi = last, bn_data = -1, dense = 1;
