@@ -343,6 +343,49 @@ static void avx_bn_backward_stats(double *sum_dy, double *sum_dy_xhat, const flo
 #undef BODY
 }
 
+ALWAYS_INLINE void relu_bn_bstats_group(float *dyo, double *sum_dy, double *sum_dy_xhat, const float *dout,
+                                        const float *y, const float *x, const float *mean, const float *invstd,
+                                        size_t rows, int P, int C, int v0, const int NVB)
+{
+    __m512 mu[4], is[4], z = _mm512_setzero_ps();
+    __m512d s[8], q[8];
+    for (int v = 0; v < NVB; v++) { mu[v] = chan_vec(mean, C, v0 + v); is[v] = chan_vec(invstd, C, v0 + v); }
+    for (int v = 0; v < 2 * NVB; v++) s[v] = q[v] = _mm512_setzero_pd();
+    for (size_t r = 0; r < rows; r++) {
+        size_t o = (r * P + v0) * 16;
+#pragma GCC unroll 4
+        for (int v = 0; v < NVB; v++) {
+            size_t i = o + 16 * v;
+            __mmask16 pos = _mm512_cmp_ps_mask(_mm512_loadu_ps(y + i), z, _CMP_GT_OQ);
+            __m512 d = _mm512_maskz_loadu_ps(pos, dout + i);
+            _mm512_storeu_ps(dyo + i, d);
+            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), mu[v]), is[v]);
+            __m512d dlo = lo_pd(d), dhi = hi_pd(d);
+            s[2 * v] = _mm512_add_pd(s[2 * v], dlo);
+            s[2 * v + 1] = _mm512_add_pd(s[2 * v + 1], dhi);
+            q[2 * v] = _mm512_fmadd_pd(dlo, lo_pd(xh), q[2 * v]);
+            q[2 * v + 1] = _mm512_fmadd_pd(dhi, hi_pd(xh), q[2 * v + 1]);
+        }
+    }
+    fold_d(sum_dy, sum_dy_xhat, s, q, C, v0, NVB);
+}
+
+static void avx_relu_bn_backward_stats(float *dy, double *sum_dy, double *sum_dy_xhat, const float *dout,
+                                       const float *y, const float *x, const float *mean,
+                                       const float *invstd, int M, int C)
+{
+    if (!vec_ok(C)) {
+        kernels_ref.relu_bn_backward_stats(dy, sum_dy, sum_dy_xhat, dout, y, x, mean, invstd, M, C);
+        return;
+    }
+    int P = n_pat(C);
+    size_t rows = (size_t)M * C / 16 / P;
+    for (int c = 0; c < C; c++) sum_dy[c] = sum_dy_xhat[c] = 0.0;
+#define BODY(n) relu_bn_bstats_group(dy, sum_dy, sum_dy_xhat, dout, y, x, mean, invstd, rows, P, C, v0, n)
+    CHANNEL_GROUPS(P, BODY)
+#undef BODY
+}
+
 ALWAYS_INLINE void bn_bdata_group(float *dx, const float *dy, const float *x, const float *mean,
                                   const float *invstd, const float *gamma, const float *mean_dy,
                                   const float *mean_dy_xhat, size_t rows, int P, int C, int v0, const int NVB,
@@ -627,6 +670,7 @@ const kernels_t kernels_avx512 = {
     .bn_stats = avx_bn_stats,
     .bn_apply = avx_bn_apply,
     .bn_backward_stats = avx_bn_backward_stats,
+    .relu_bn_backward_stats = avx_relu_bn_backward_stats,
     .bn_backward_data = avx_bn_backward_data,
     .relu_forward = avx_relu_forward,
     .relu_backward = avx_relu_backward,

@@ -460,6 +460,9 @@ static void bwd_stage_chunk(void *ctx, int chunk, int thread)
                                                 IMG_PIXELS, F, t->acc_a[i]));
                 break;
             case NODE_RELU:
+                /* A ReLU fused with the BN before it, whose sums end this
+                 * stage: done together with those sums below. */
+                if (t->st_stats >= 0 && i == t->st_stats + 1 && t->fused[t->st_stats]) break;
                 TIMED(T_RELU_ADD, k->relu_backward(t->grad[nd->in[0]] + off, t->grad[i] + off, t->act[i] + off, img,
                                                    t->acc_a[i]));
                 break;
@@ -480,9 +483,17 @@ static void bwd_stage_chunk(void *ctx, int chunk, int thread)
             const node_t *nd = &net->nodes[b];
             double *part = t->dpartial + (size_t)chunk * 2 * F;
             double *s = first ? part : t->scr_d + (size_t)thread * 2 * F;
-            TIMED(T_BN, k->bn_backward_stats(s, s + F, t->grad[b] + off, t->act[nd->in[0]] + off,
-                                             t->bn_mean + (size_t)b * F, t->bn_invstd + (size_t)b * F, IMG_PIXELS, F);
-                  if (!first) add_d(part, s, 2 * F));
+            if (t->fused[b])
+                TIMED(T_BN, k->relu_bn_backward_stats(t->grad[b] + off, s, s + F, t->grad[b + 1] + off,
+                                                      t->act[b + 1] + off, t->act[nd->in[0]] + off,
+                                                      t->bn_mean + (size_t)b * F, t->bn_invstd + (size_t)b * F,
+                                                      IMG_PIXELS, F);
+                      if (!first) add_d(part, s, 2 * F));
+            else
+                TIMED(T_BN, k->bn_backward_stats(s, s + F, t->grad[b] + off, t->act[nd->in[0]] + off,
+                                                 t->bn_mean + (size_t)b * F, t->bn_invstd + (size_t)b * F,
+                                                 IMG_PIXELS, F);
+                      if (!first) add_d(part, s, 2 * F));
         }
     }
 }

@@ -160,6 +160,12 @@ static void elementwise_case(int N, int C)
         k->bn_backward_stats(s_g, q_g, dy, x, mean, invstd, M, C);
         close_d(what, k->name, s_g, s_w, (size_t)C, M);
         close_d(what, k->name, q_g, q_w, (size_t)C, 10.0 * M);
+        snprintf(what, sizeof what, "relu_bn_backward_stats N=%d C=%d", N, C);
+        kernels_ref.relu_bn_backward_stats(want, s_w, q_w, dy, b, x, mean, invstd, M, C);
+        k->relu_bn_backward_stats(got, s_g, q_g, dy, b, x, mean, invstd, M, C);
+        close_f(what, k->name, got, want, n, 0);
+        close_d(what, k->name, s_g, s_w, (size_t)C, M);
+        close_d(what, k->name, q_g, q_w, (size_t)C, 10.0 * M);
         for (int a = 0; a < 2; a++) {
             snprintf(what, sizeof what, "bn_backward_data N=%d C=%d acc=%d", N, C, a);
             memcpy(want, base, sizeof(float) * n);
