@@ -142,6 +142,57 @@ ALWAYS_INLINE void wgrad_tile(float *dwk, const float *im, const float *dm, int 
             _mm512_mask_storeu_ps(dwk + kx * ks + (size_t)(ci0 + c) * Cout + co, m, acc[kx][c]);
 }
 
+/* For Cin <= 2 (a network's first conv) the tile above has only 3 or 6
+ * accumulators, too few to hide the FMA latency: this one keeps all three
+ * ky, 9*CB accumulators, and walks the output rows once. Rows outside the
+ * image read zeros. */
+static const float wgrad_zero_row[IMG_SIDE * 2];
+
+ALWAYS_INLINE void wgrad_tile_allky(float *dw, const float *im, const float *dm, const int CB, int Cin,
+                                    int Cout, int co, __mmask16 m)
+{
+    __m512 acc[3][3][2];
+    const size_t ks = (size_t)Cin * Cout;
+#pragma GCC unroll 3
+    for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; kx++)
+#pragma GCC unroll 2
+            for (int c = 0; c < CB; c++)
+                acc[ky][kx][c] = _mm512_maskz_loadu_ps(m, dw + (ky * 3 + kx) * ks + (size_t)c * Cout + co);
+    for (int y = 0; y < IMG_SIDE; y++) {
+        const float *rows[3];
+        for (int ky = 0; ky < 3; ky++) {
+            int iy = y + ky - 1;
+            rows[ky] = iy < 0 || iy >= IMG_SIDE ? wgrad_zero_row : im + (size_t)iy * IMG_SIDE * Cin;
+        }
+        const float *dp = dm + (size_t)y * IMG_SIDE * Cout + co;
+        __m512 dprev = _mm512_setzero_ps(), dcur = _mm512_maskz_loadu_ps(m, dp), dnext;
+        for (int ix = 0; ix < IMG_SIDE; ix++) {
+            dnext = ix + 1 < IMG_SIDE ? _mm512_maskz_loadu_ps(m, dp + (size_t)(ix + 1) * Cout)
+                                      : _mm512_setzero_ps();
+#pragma GCC unroll 3
+            for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 2
+                for (int c = 0; c < CB; c++) {
+                    __m512 b = _mm512_set1_ps(rows[ky][(size_t)ix * Cin + c]);
+                    acc[ky][0][c] = _mm512_fmadd_ps(b, dnext, acc[ky][0][c]);
+                    acc[ky][1][c] = _mm512_fmadd_ps(b, dcur, acc[ky][1][c]);
+                    acc[ky][2][c] = _mm512_fmadd_ps(b, dprev, acc[ky][2][c]);
+                }
+            dprev = dcur;
+            dcur = dnext;
+        }
+    }
+#pragma GCC unroll 3
+    for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; kx++)
+#pragma GCC unroll 2
+            for (int c = 0; c < CB; c++)
+                _mm512_mask_storeu_ps(dw + (ky * 3 + kx) * ks + (size_t)c * Cout + co, m, acc[ky][kx][c]);
+}
+
 static void wgrad_image(float *dwk, const float *im, const float *dm, int ky, int Cin, int Cout, int ci0,
                         int cb, int co, __mmask16 m)
 {
@@ -166,6 +217,13 @@ static void avx_conv_backward_weights(float *dw, float *dbias, const float *in, 
     for (int n = 0; n < N; n++) {
         const float *im = in + (size_t)n * IMG_PIXELS * Cin;
         const float *dm = dout + (size_t)n * IMG_PIXELS * Cout;
+        if (Cin <= 2) {
+            for (int co = 0; co < Cout; co += 16) {
+                if (Cin == 1) wgrad_tile_allky(dw, im, dm, 1, Cin, Cout, co, tail_mask(Cout - co));
+                else wgrad_tile_allky(dw, im, dm, 2, Cin, Cout, co, tail_mask(Cout - co));
+            }
+            continue;
+        }
         for (int ky = 0; ky < 3; ky++) {
             float *dwk = dw + (size_t)ky * 3 * Cin * Cout;
             for (int ci0 = 0; ci0 < Cin; ci0 += 8) {

@@ -124,6 +124,8 @@ TEST(kernels_conv_match_reference)
     conv_case(3, 17, 5);           /* Cin != Cout, both odd */
     conv_case(1, 5, 40);
     conv_case(2, 64, 1);           /* d(loss)/d(image) */
+    conv_case(3, 2, 33);           /* Cin = 2: the all-ky weight-gradient tile */
+    conv_case(1, 2, 16);
 }
 
 /* Batch norm, ReLU and skip-add passes over M = N*784 rows of C channels. */
