@@ -13,11 +13,20 @@
  *   registers, each input pixel is broadcast once and feeds the three
  *   outputs it touches.
  * conv_backward_weights: register tile of 3 kx x 8 ci x 16 co for one ky,
- *   accumulated over the 28 pixels of one output row; dout rows slide
- *   through three registers so each broadcast input feeds three FMAs.
+ *   accumulated over every output row of an image; the dout row slides
+ *   through three registers so each broadcast input feeds three FMAs. For
+ *   Cin <= 2 the tile covers all 9 taps instead (enough accumulators to
+ *   hide the FMA latency).
  * Elementwise passes handle C % 16 == 0 and 16 % C == 0 (a vector then
  * holds whole pixels and the per-channel pattern repeats every vector); any
- * other C falls back to the reference kernel. */
+ * other C falls back to the reference kernel.
+ * Dense: the (K,10) weight is read 8 rows (80 floats = 5 vectors) at a
+ *   time against x permuted to match; its data gradient gathers 16 rows'
+ *   columns once per call and reuses them for every image.
+ *
+ * Measured on one Sapphire-Rapids-class core (245 GFLOP/s FP32 FMA peak),
+ * 8 images, F -> F channels: forward and backward-data 84-92% of peak,
+ * weight gradient 83-89%, at F = 16, 32, 64 (`lemonade bench`). */
 #include "kernels.h"
 #include "tensor.h"
 
