@@ -24,8 +24,9 @@ static const char bench_help[] =
     "\n"
     "Time training steps (forward, backward, Adam; batch 64, random data) and\n"
     "inference of the benchmark architectures, and the machine's FP32 FMA peak.\n"
-    "Per architecture: training and inference images/s, effective GFLOP/s, the\n"
-    "fraction of the measured peak, and milliseconds per step by layer kind.\n"
+    "Per architecture: training and inference images/s (from the median step\n"
+    "time), effective GFLOP/s, the fraction of the measured peak, and mean\n"
+    "milliseconds per step by layer kind.\n"
     "\n"
     "options:\n"
     "  --threads N   threads (default: all cores)\n"
@@ -104,14 +105,14 @@ static void peak_task(void *ctx, int task, int thread)
     p->sink[task % 64] = fma_loop_scalar(PEAK_ITERS / 2);
 }
 
-/* Measured FP32 GFLOP/s of all the pool's threads together (best of 3). */
+/* Measured FP32 GFLOP/s of all the pool's threads together (best of 5). */
 static double measure_peak(pool_t *pool, int avx512)
 {
     peak_ctx_t ctx = {.avx512 = avx512};
     int T = pool_threads(pool);
     double flops = avx512 ? 2.0 * 16 * PEAK_CHAINS * PEAK_ITERS : 2.0 * 8 * PEAK_CHAINS * (PEAK_ITERS / 2);
     double best = 0.0;
-    for (int r = 0; r < 3; r++) {
+    for (int r = 0; r < 5; r++) {
         double t0 = seconds_now();
         pool_run(pool, T, peak_task, &ctx);
         double g = flops * T / (seconds_now() - t0) / 1e9;
@@ -128,6 +129,19 @@ typedef struct {
     double ms[T_KINDS];       /* per training step */
     double kind_gflops[3];    /* conv fwd, bwd-data, wgrad */
 } arch_result_t;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v). */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 /* Multiply-accumulates per image of a training step, per conv kind and total. */
 static void train_macs(const net_t *net, double conv[3], double *total)
@@ -170,21 +184,37 @@ static int bench_one(arch_result_t *res, const bench_arch_t *a, pool_t *pool, in
 
     memset(res, 0, sizeof *res);
     res->name = a->name;
+    /* Each step is timed on its own and the median kept: on a shared
+     * machine a step that another process delayed does not move it. */
+    double *dt = malloc(sizeof(double) * (size_t)steps * 2);
+    if (!dt) {
+        err_set(err, "out of memory");
+        trainer_destroy(t);
+        free(x); free(y);
+        net_free(&net);
+        return -1;
+    }
     for (int s = 0; s < 3; s++) trainer_step(t, x, y, BENCH_BATCH, NULL);   /* warm-up */
     trainer_timing_enable(t, 1);
-    double t0 = seconds_now();
-    for (int s = 0; s < steps; s++) trainer_step(t, x, y, BENCH_BATCH, NULL);
-    double dt = seconds_now() - t0;
+    for (int s = 0; s < steps; s++) {
+        double t0 = seconds_now();
+        trainer_step(t, x, y, BENCH_BATCH, NULL);
+        dt[s] = seconds_now() - t0;
+    }
     trainer_timing(t, res->ms);
     trainer_timing_enable(t, 0);
     for (int k = 0; k < T_KINDS; k++) res->ms[k] /= steps;
-    res->train_ips = (double)steps * BENCH_BATCH / dt;
+    res->train_ips = BENCH_BATCH / median(dt, steps);
 
     int isteps = steps * 2;
     trainer_forward(t, x, y, BENCH_BATCH, 0, NULL);
-    t0 = seconds_now();
-    for (int s = 0; s < isteps; s++) trainer_forward(t, x, y, BENCH_BATCH, 0, NULL);
-    res->infer_ips = (double)isteps * BENCH_BATCH / (seconds_now() - t0);
+    for (int s = 0; s < isteps; s++) {
+        double t0 = seconds_now();
+        trainer_forward(t, x, y, BENCH_BATCH, 0, NULL);
+        dt[s] = seconds_now() - t0;
+    }
+    res->infer_ips = BENCH_BATCH / median(dt, isteps);
+    free(dt);
 
     double conv[3], total;
     train_macs(&net, conv, &total);
