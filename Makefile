@@ -23,12 +23,18 @@ TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.o)
 RUN_DEPS  := libcjson-dev zlib1g-dev dataset-fashion-mnist pkg-config
 TEST_DEPS := libcjson-dev zlib1g-dev pkg-config jq libxml2-utils groff-base dataset-fashion-mnist
 
-.PHONY: all test run deps-run deps-test install uninstall clean
+# `make bench`: speed of the benchmark architectures (see `lemonade bench --help`).
+.PHONY: all test run bench deps-run deps-test install uninstall clean
 
 all: lemonade
 
 lemonade: $(BUILD)/main.o $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The AVX-512 kernels get their own target flags whatever CFLAGS says, so
+# the program builds (and falls back to the reference) on any x86-64.
+AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mfma
+$(BUILD)/kernels_avx512.o: ALL_CFLAGS += $(AVX512_FLAGS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -65,6 +71,9 @@ test: deps-test
 run: deps-run
 	$(MAKE) lemonade
 	./lemonade --gens 20 --accept 20 --epochs 5
+
+bench: lemonade
+	./lemonade bench
 
 install: lemonade
 	install -d $(DESTDIR)$(PREFIX)/bin
