@@ -34,7 +34,12 @@ static const char bench_help[] =
     "  --steps N     timed training steps per architecture (default 30)\n"
     "  --json        print one JSON object instead of the table\n"
     "\n"
-    "Set LEMONADE_KERNELS=reference to time the portable kernels.\n";
+    "Set LEMONADE_KERNELS=reference to time the portable kernels.\n"
+    "\n"
+    "examples:\n"
+    "  lemonade bench\n"
+    "  lemonade bench --arch B64,F32 --steps 50 --threads 2\n"
+    "  lemonade bench --json | jq '.archs[] | {arch, train_img_per_s}'\n";
 
 typedef struct { const char *name; int filters; const char *layers; } bench_arch_t;
 
