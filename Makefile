@@ -23,8 +23,11 @@ TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.o)
 RUN_DEPS  := libcjson-dev zlib1g-dev dataset-fashion-mnist pkg-config
 TEST_DEPS := libcjson-dev zlib1g-dev pkg-config jq libxml2-utils groff-base dataset-fashion-mnist
 
+FUZZ_NAMES   := idx model genfile
+FUZZ_SECONDS ?= 60
+
 # `make bench`: speed of the benchmark architectures (see `lemonade bench --help`).
-.PHONY: all test run bench deps-run deps-test install uninstall clean
+.PHONY: all test run bench deps-run deps-test deps-check install uninstall clean check-asan check-valgrind fuzz cppcheck
 
 all: lemonade
 
@@ -48,6 +51,22 @@ $(BUILD):
 tests/run_unit: $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The same programs inside a build directory, for the variant builds below
+# (each its own BUILD, CC and CFLAGS, so they never mix with the default).
+$(BUILD)/lemonade: $(BUILD)/main.o $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/run_unit: $(TEST_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# A fuzz harness run on files (seed corpus + regressions), no libFuzzer.
+$(BUILD)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# A libFuzzer binary (only in the fuzz build: CFLAGS has fuzzer-no-link).
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 # Install missing Debian packages (apt-get, through sudo unless root).
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -65,8 +84,57 @@ deps-test:
 	$(call apt_install,$(TEST_DEPS))
 
 test: deps-test
-	$(MAKE) lemonade tests/run_unit
+	$(MAKE) lemonade tests/run_unit $(FUZZ_NAMES:%=$(BUILD)/replay_%)
 	bash tests/run_all.sh
+
+# ---- robustness: sanitizers, valgrind, fuzzing, static analysis ----------
+CHECK_DEPS := clang libclang-rt-14-dev valgrind cppcheck
+SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+deps-check:
+	$(call apt_install,$(TEST_DEPS) $(CHECK_DEPS))
+
+# The whole test suite on a clang ASan+UBSan build in build/asan.
+check-asan: deps-check
+	$(MAKE) BUILD=build/asan CC=clang CFLAGS="$(SAN_FLAGS)" build/asan/lemonade build/asan/run_unit \
+	    $(FUZZ_NAMES:%=build/asan/replay_%)
+	$(ASAN_ENV) LEMONADE=build/asan/lemonade RUN_UNIT=build/asan/run_unit BUILD_DIR=build/asan \
+	    TEST_TMP=build/asan/tmp bash tests/run_all.sh
+
+# A short search on the fixture under memcheck: no errors, no leaks. Built
+# without -march=native (valgrind does not know AVX-512).
+VG_RUN := build/valgrind/run
+check-valgrind: deps-check
+	$(MAKE) BUILD=build/valgrind CFLAGS="-O2 -g" build/valgrind/lemonade
+	rm -rf $(VG_RUN)
+	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+	    --error-exitcode=1 build/valgrind/lemonade --data data/fixture --gens 1 --accept 2 --epochs 1 \
+	    --filters 4 --train-limit 64 --val-limit 32 --threads 1 --out $(VG_RUN) --quiet
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
+	    build/valgrind/lemonade --resume $(VG_RUN) --gens 2 --threads 2 --quiet
+	@echo "check-valgrind: search and resume clean (no memcheck errors, no leaks)"
+
+# Each libFuzzer harness for FUZZ_SECONDS from its committed seed corpus
+# (tests/fuzz/corpus/NAME; new finds go to build/fuzz/corpus/NAME). A crash
+# fails the target and leaves its input in build/fuzz/: fix the bug and keep
+# the input in tests/fuzz/regress/NAME/, which `make test` replays.
+fuzz: deps-check
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+	@for h in $(FUZZ_NAMES); do \
+	  mkdir -p build/fuzz/corpus/$$h; \
+	  echo "fuzz_$$h: $(FUZZ_SECONDS) s"; \
+	  $(ASAN_ENV) build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	    -dict=tests/fuzz/fuzz.dict -artifact_prefix=build/fuzz/crash-$$h- \
+	    build/fuzz/corpus/$$h tests/fuzz/corpus/$$h tests/fuzz/regress/$$h >build/fuzz/$$h.log 2>&1; st=$$?; \
+	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+.*DONE' build/fuzz/$$h.log; \
+	  if [ $$st -ne 0 ]; then tail -40 build/fuzz/$$h.log; echo "fuzz_$$h FAILED"; exit 1; fi; \
+	done; echo "fuzz: all harnesses ran $(FUZZ_SECONDS) s without a crash"
+
+# Static analysis of src/ (suppressions are justified in cppcheck.supp).
+cppcheck: deps-check
+	cppcheck --std=c11 --enable=warning,style,portability,performance --error-exitcode=1 --inline-suppr \
+	    --suppressions-list=cppcheck.supp -Iinclude -q src
 
 run: deps-run
 	$(MAKE) lemonade

@@ -42,6 +42,16 @@ int genfile_last_gen(const char *out_dir);
  * malloc'ed array of malloc'ed members. */
 int genfile_read_front(const char *out_dir, int gen, member_t ***front, int *n, err_t *err);
 
+/* The parsers behind genfile_read_run / genfile_read_front, on text
+ * already in memory (`path` names the file in errors). Every field is
+ * validated; a truncated or corrupted file gives an error, never a crash.
+ * genfile_parse_front loads each front model from out_dir/<model>; with
+ * out_dir NULL it skips the models (the nets stay empty), which is what
+ * the fuzz harness uses. */
+int genfile_parse_run(const char *text, size_t len, const char *path, search_opts_t *o, err_t *err);
+int genfile_parse_front(const char *text, size_t len, const char *path, const char *out_dir,
+                        member_t ***front, int *n, err_t *err);
+
 /* Path helper: OUT/gen_NNN.json */
 void genfile_gen_path(char *buf, size_t len, const char *out_dir, int gen);
 

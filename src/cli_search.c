@@ -1,4 +1,5 @@
 /* cli_search.c - `lemonade [options]`: run or resume the search. */
+#include "json.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "dataset.h"
@@ -81,6 +82,21 @@ static int dir_is_empty(const char *path)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) { empty = 0; break; }
     closedir(d);
     return empty;
+}
+
+/* final.json is there and parses: the run is complete. A damaged one is
+ * rewritten by resuming (from the last generation's front). */
+static int final_is_valid(const char *path)
+{
+    char *text;
+    size_t len;
+    err_t err;
+    if (read_file(path, &text, &len, 256u << 20, &err)) return 0;
+    cJSON *root = json_parse_all(text, len);
+    free(text);
+    int ok = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "front"));
+    cJSON_Delete(root);
+    return ok;
 }
 
 /* Prepare a fresh output directory: the default one is new for every run;
@@ -209,7 +225,7 @@ int cmd_search(int argc, char **argv, int first)
         }
         char final_path[4200];
         snprintf(final_path, sizeof final_path, "%s/final.json", resume);
-        if (genfile_last_gen(resume) >= o.gens && access(final_path, F_OK) == 0) {
+        if (genfile_last_gen(resume) >= o.gens && final_is_valid(final_path)) {
             fprintf(stderr, "lemonade: %s is complete (%d generations); raise --gens to continue it\n", resume, o.gens);
             return 0;
         }

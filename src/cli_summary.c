@@ -1,5 +1,6 @@
 /* cli_summary.c - `lemonade summary`: Keras-like layer tables of a model
  * given by --arch, a model file, or a generation file of a run. */
+#include "json.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "fileio.h"
@@ -109,7 +110,7 @@ int cmd_summary(int argc, char **argv, int first)
     char *text;
     size_t len;
     if (read_file(pos[0], &text, &len, 64u << 20, &err)) return run_error("summary", &err);
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    cJSON *root = json_parse_all(text, len);
     free(text);
     if (!root) {
         err_set(&err, "%s: not valid JSON", pos[0]);

@@ -1,5 +1,6 @@
 /* genfile.c - see genfile.h. */
 #include "genfile.h"
+#include "json.h"
 #include "fileio.h"
 #include "model_io.h"
 #include "morph.h"
@@ -182,15 +183,13 @@ static int num(const cJSON *o, const char *key, double *v, const char *path, err
     return 0;
 }
 
-int genfile_read_run(const char *out_dir, search_opts_t *o, err_t *err)
+/* v must be an integer-valued number in lo..hi (checked before any cast). */
+static int int_in(double v, int lo, int hi) { return v >= lo && v <= hi && v == (double)(long long)v; }
+
+int genfile_parse_run(const char *text, size_t len, const char *path, search_opts_t *o, err_t *err)
 {
-    char path[4200], *text;
-    size_t len;
-    snprintf(path, sizeof path, "%s/run.json", out_dir);
-    if (read_file(path, &text, &len, 1 << 20, err)) return -1;
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!root) return err_set(err, "%s: not valid JSON", path);
+    cJSON *root = json_parse_all(text, len);
+    if (!root) return err_set(err, "%s: not valid JSON (truncated or corrupted?)", path);
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(root, "options");
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(root, "data_dir");
@@ -204,6 +203,11 @@ int genfile_read_run(const char *out_dir, search_opts_t *o, err_t *err)
         !cJSON_IsString(ks))
         rc = err_set(err, "%s: missing \"options\", \"seed\", \"data_dir\", filters or kde_space", path);
     for (int i = 0; i < 8 && !rc; i++) rc = num(op, keys[i], &v[i], path, err);
+    /* Range-check before converting: a corrupted file must not overflow a cast. */
+    if (!rc && (!int_in(v[0], 0, 100000) || !int_in(v[1], 1, 100000) || !int_in(v[2], 1, 10000) ||
+                !int_in(v[3], 1, 10000) || !int_in(v[4], 1, 65536) || !(v[5] > 0 && v[5] <= 1e3) ||
+                !int_in(v[6], 0, 1000000000) || !int_in(v[7], 0, 1000000000)))
+        rc = err_set(err, "%s: option values out of range", path);
     if (!rc) {
         o->gens = (int)v[0]; o->accept = (int)v[1]; o->epochs = (int)v[2]; o->init_epochs = (int)v[3];
         o->batch = (int)v[4]; o->lr = v[5]; o->train_limit = (int)v[6]; o->val_limit = (int)v[7];
@@ -213,18 +217,26 @@ int genfile_read_run(const char *out_dir, search_opts_t *o, err_t *err)
         o->n_filters = 0;
         const cJSON *f;
         cJSON_ArrayForEach(f, fl) {
-            if (o->n_filters >= SEARCH_MAX_FILTERS || !cJSON_IsNumber(f) || f->valuedouble < 1 ||
-                f->valuedouble > NET_MAX_FILTERS) {
+            if (o->n_filters >= SEARCH_MAX_FILTERS || !cJSON_IsNumber(f) || !int_in(f->valuedouble, 1, NET_MAX_FILTERS)) {
                 rc = err_set(err, "%s: bad \"filters\" list", path);
                 break;
             }
             o->filters[o->n_filters++] = (int)f->valuedouble;
         }
-        if (!rc && (o->gens < 0 || o->accept < 1 || o->epochs < 1 || o->init_epochs < 1 || o->batch < 1 ||
-                    !(o->lr > 0) || o->n_filters < 1))
-            rc = err_set(err, "%s: option values out of range", path);
+        if (!rc && o->n_filters < 1) rc = err_set(err, "%s: bad \"filters\" list", path);
     }
     cJSON_Delete(root);
+    return rc;
+}
+
+int genfile_read_run(const char *out_dir, search_opts_t *o, err_t *err)
+{
+    char path[4200], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/run.json", out_dir);
+    if (read_file(path, &text, &len, 1 << 20, err)) return -1;
+    int rc = genfile_parse_run(text, len, path, o, err);
+    free(text);
     return rc;
 }
 
@@ -247,17 +259,13 @@ int genfile_last_gen(const char *out_dir)
     return best;
 }
 
-int genfile_read_front(const char *out_dir, int gen, member_t ***front_out, int *n_out, err_t *err)
+int genfile_parse_front(const char *text, size_t len, const char *path, const char *out_dir,
+                        member_t ***front_out, int *n_out, err_t *err)
 {
-    char path[4200], *text;
-    size_t len;
-    genfile_gen_path(path, sizeof path, out_dir, gen);
     *front_out = NULL;
     *n_out = 0;
-    if (read_file(path, &text, &len, 256u << 20, err)) return -1;
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!root) return err_set(err, "%s: not valid JSON", path);
+    cJSON *root = json_parse_all(text, len);
+    if (!root) return err_set(err, "%s: not valid JSON (truncated or corrupted?)", path);
     const cJSON *front = cJSON_GetObjectItemCaseSensitive(root, "front");
     int n = cJSON_GetArraySize(front), rc = 0, k = 0;
     if (!cJSON_IsArray(front) || n < 1) {
@@ -288,6 +296,11 @@ int genfile_read_front(const char *out_dir, int gen, member_t ***front_out, int 
             rc = -1;
             break;
         }
+        if (!int_in(born, 0, 1000000) || !int_in(ep, 0, 1000000) || !int_in(be, 0, 1000000)) {
+            rc = err_set(err, "%s: front entry %d has \"born\", \"epochs\" or \"best_epoch\" out of range", path,
+                         k - 1);
+            break;
+        }
         snprintf(m->id, sizeof m->id, "%s", id->valuestring);
         snprintf(m->parent, sizeof m->parent, "%s", cJSON_IsString(par) ? par->valuestring : "");
         m->op = cJSON_IsString(op) ? morph_by_name(op->valuestring) : -1;
@@ -302,12 +315,15 @@ int genfile_read_front(const char *out_dir, int gen, member_t ***front_out, int 
         size_t used = 0;
         cJSON_ArrayForEach(l, lin) {
             if (!cJSON_IsString(l)) continue;
-            used += (size_t)snprintf(m->lineage + used, used < sizeof m->lineage ? sizeof m->lineage - used : 0,
-                                     "%s%s", used ? "," : "", l->valuestring);
+            if (used >= sizeof m->lineage - 1) break;  /* full: snprintf truncated it */
+            used += (size_t)snprintf(m->lineage + used, sizeof m->lineage - used, "%s%s", used ? "," : "",
+                                     l->valuestring);
         }
-        char mpath[4200];
-        snprintf(mpath, sizeof mpath, "%s/%s", out_dir, m->model);
-        if (model_load(&m->net, NULL, 0, mpath, err)) { rc = -1; break; }
+        if (out_dir) {
+            char mpath[4200];
+            snprintf(mpath, sizeof mpath, "%s/%s", out_dir, m->model);
+            if (model_load(&m->net, NULL, 0, mpath, err)) { rc = -1; break; }
+        }
     }
     cJSON_Delete(root);
     if (rc) {
@@ -318,4 +334,17 @@ int genfile_read_front(const char *out_dir, int gen, member_t ***front_out, int 
     *front_out = list;
     *n_out = n;
     return 0;
+}
+
+int genfile_read_front(const char *out_dir, int gen, member_t ***front_out, int *n_out, err_t *err)
+{
+    char path[4200], *text;
+    size_t len;
+    genfile_gen_path(path, sizeof path, out_dir, gen);
+    *front_out = NULL;
+    *n_out = 0;
+    if (read_file(path, &text, &len, 256u << 20, err)) return -1;
+    int rc = genfile_parse_front(text, len, path, out_dir, front_out, n_out, err);
+    free(text);
+    return rc;
 }

@@ -1,5 +1,6 @@
 /* model_io.c - model files; see model_io.h. */
 #include "model_io.h"
+#include "json.h"
 #include "fileio.h"
 
 #include <stdio.h>
@@ -58,7 +59,7 @@ static int get_int(const cJSON *o, const char *key, int lo, int hi, int *out, co
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsNumber(v)) return err_set(err, "%s: missing or non-numeric \"%s\"", name, key);
     double d = v->valuedouble;
-    if (d != (double)(int)d || d < lo || d > hi)
+    if (!(d >= lo && d <= hi) || d != (double)(int)d)  /* range first: the cast must not overflow */
         return err_set(err, "%s: \"%s\" = %g is not an integer in %d..%d", name, key, d, lo, hi);
     *out = (int)d;
     return 0;
@@ -222,7 +223,7 @@ int model_load(net_t *net, char *id_out, size_t id_len, const char *json_path, e
     char *text;
     size_t len;
     if (read_file(json_path, &text, &len, MODEL_MAX_JSON, err)) return -1;
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    cJSON *root = json_parse_all(text, len);
     free(text);
     if (!root) return err_set(err, "%s: not valid JSON", json_path);
     int rc = model_arch_parse(net, root, json_path, err);

@@ -121,10 +121,13 @@ static void on_generation(void *ctx, int gen, const member_t *const *front, int 
     p->t_gen_start = now_s();
     if (p->quiet) return;
     end_line(p);
-    char a[16], b[16];
+    char a[16];
     fprintf(p->err, "generation %d/%d done in %s: %d children, %d trained; front of %d, hypervolume %.4f (%+.4f)",
             gen, p->gens, fmt_time(dt, a, sizeof a), n_children, n_accepted, n, hv, hv - hv_prev);
-    if (gen < p->gens && p->gens_timed) fprintf(p->err, ", run ETA %s", fmt_time(run_eta(p, 0), b, sizeof b));
+    if (gen < p->gens && p->gens_timed) {
+        char b[16];
+        fprintf(p->err, ", run ETA %s", fmt_time(run_eta(p, 0), b, sizeof b));
+    }
     fputc('\n', p->err);
     print_front(p->err, front, n, 0);
 }

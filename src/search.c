@@ -91,6 +91,10 @@ static int train_member(search_t *s, member_t *m, int gen, int index, int epochs
     }
     rng_t rng;
     rng_seed(&rng, o->seed, (uint64_t)gen, STREAM_TRAIN + (uint64_t)index);
+    /* Test hook: LEMONADE_FAULT_NAN=ID poisons member ID's output bias with
+     * a NaN, so that its loss is NaN and it must come out diverged. */
+    const char *fault = getenv("LEMONADE_FAULT_NAN");
+    if (fault && strcmp(fault, m->id) == 0) m->net.params[m->net.n_params - 1] = NAN;
     double t_start = now_s();
     long images = 0;
     int rc = SEARCH_OK;
@@ -329,6 +333,8 @@ static int initial_population(search_t *s, member_t ***front_out, int *n_front, 
             genfile_write_gen(o->out_dir, 0, (const member_t *const *)front, k, (const member_t *const *)init, n,
                               *hv, now_s() - t0, err))
             rc = SEARCH_FAILED;
+        else if (k == 0)  /* gen_000.json records which diverged; nothing to search from */
+            rc = err_set(err, "every initial network diverged (non-finite loss); try a lower --lr");
     }
     for (int i = 0; i < n; i++) if (init[i] && !(rc == SEARCH_OK && keep[i])) member_free(init[i]);
     free(init);
@@ -490,17 +496,18 @@ int search_run(const search_opts_t *o, const search_events_t *ev, err_t *err)
     snprintf(models, sizeof models, "%s/models", o->out_dir);
     if (dataset_load(&s.ds, o->data_dir, o->train_limit, o->val_limit, 1, err)) return SEARCH_FAILED;
 
-    if (o->resume) {
-        int last = genfile_last_gen(o->out_dir);
-        if (last < 0) {
-            rc = err_set(err, "%s: no complete generation to resume from (no gen_NNN.json)", o->out_dir);
-        } else if (genfile_read_front(o->out_dir, last, &front, &n_front, err)) {
+    /* A resumed run that stopped before gen_000.json was written starts
+     * afresh from its run.json options. run.json goes first so that a run
+     * whose first write fails leaves its directory empty. */
+    int last = o->resume ? genfile_last_gen(o->out_dir) : -1;
+    if (last >= 0) {
+        if (genfile_read_front(o->out_dir, last, &front, &n_front, err)) {
             rc = SEARCH_FAILED;
         } else {
             first_gen = last + 1;
             hv = front_hv(front, n_front);
         }
-    } else if (ensure_dir(models, err) || genfile_write_run(o, err)) {
+    } else if ((!o->resume && genfile_write_run(o, err)) || ensure_dir(models, err)) {
         rc = SEARCH_FAILED;
     } else {
         rc = initial_population(&s, &front, &n_front, &hv, err);

@@ -4,7 +4,7 @@
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 LEMONADE=${LEMONADE:-./lemonade}
 SUITE=${SUITE:-$(basename "$0" .sh)}
-TMP=tests/tmp/$SUITE
+TMP=${TEST_TMP:-tests/tmp}/$SUITE
 rm -rf "$TMP"; mkdir -p "$TMP"
 PASS=0 FAIL=0
 ok()   { PASS=$((PASS + 1)); echo "ok   $1"; }

@@ -46,8 +46,10 @@ static int by_name(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : NULL;
-    snprintf(tmpdir, sizeof tmpdir, "tests/tmp/unit");
-    mkdir("tests/tmp", 0755);
+    /* TEST_TMP lets a sanitizer build run beside the normal one. */
+    const char *base = getenv("TEST_TMP") && *getenv("TEST_TMP") ? getenv("TEST_TMP") : "tests/tmp";
+    snprintf(tmpdir, sizeof tmpdir, "%s/unit", base);
+    mkdir(base, 0755);
     mkdir(tmpdir, 0755);
     qsort(tests, (size_t)n_tests, sizeof tests[0], by_name);
     int passed = 0, failed = 0;

@@ -10,14 +10,18 @@ count() { # parse "…: N passed, M failed" from a suite's output
     passed=$((passed + $(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')))
     failed=$((failed + $(echo "$line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/')))
 }
-mkdir -p tests/tmp
-./tests/run_unit | tee tests/tmp/unit.log
-count tests/tmp/unit.log unit
+# RUN_UNIT, LEMONADE and TEST_TMP select another build (make check-asan).
+RUN_UNIT=${RUN_UNIT:-./tests/run_unit}
+export TEST_TMP=${TEST_TMP:-tests/tmp}
+export BUILD_DIR=${BUILD_DIR:-build}
+mkdir -p "$TEST_TMP"
+"$RUN_UNIT" | tee "$TEST_TMP/unit.log"
+count "$TEST_TMP/unit.log" unit
 for t in tests/cli_*.sh; do
     [ -e "$t" ] || continue
     name=$(basename "$t" .sh)
-    bash "$t" | tee "tests/tmp/$name.log"
-    count "tests/tmp/$name.log" "$name"
+    bash "$t" | tee "$TEST_TMP/$name.log"
+    count "$TEST_TMP/$name.log" "$name"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
