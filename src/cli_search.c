@@ -259,8 +259,10 @@ static int run_search(int argc, char **argv, int first, cluster_t *cluster)
                 o.threads > 1 ? "s" : "");
     int rc = search_run(&o, &ev, &err);
     if (rc == SEARCH_STOPPED) {
-        fprintf(stderr, "\nlemonade: stopped by %s; the last complete generation is on disk; continue with: "
-                "lemonade --resume %s\n", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", o.out_dir);
+        fprintf(stderr, "\nlemonade: stopped by %s%s; the last complete generation is on disk; continue with: "
+                "lemonade --resume %s\n", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                cluster_size(cluster) > 1 ? " (under MPI also sent by mpirun/srun when a rank died or was lost)" : "",
+                o.out_dir);
         return stop_signal == SIGTERM ? 143 : 130;
     }
     if (rc != SEARCH_OK) return run_error(NULL, &err);
