@@ -9,9 +9,12 @@
  *   0 -> r  TASK  (cluster_task_encode)        one per free slot of rank r
  *   r -> 0  RESULT (cluster_result_encode)     frees that slot again
  *   0 -> r  DONE  (empty)                      the search is over
+ *   r -> 0  BYE   (empty)                      after its last RESULT
  * Rank 0 counts each rank's free slots across generations, so a worker
  * asks (READY or RESULT) once per slot and is handed the next-largest
- * network while any is left. All sends are non-blocking and both sides
+ * network while any is left. After DONE rank 0 keeps receiving (and
+ * dropping) until every worker's BYE, so that no worker is left with a
+ * result nobody receives (after a stop). All sends are non-blocking and both sides
  * keep receiving while they wait, so two large messages crossing cannot
  * deadlock; waiting polls with 1 ms sleeps rather than spinning in MPI, so
  * idle ranks leave the cores to the ranks that train. */
@@ -54,7 +57,9 @@ int cluster_serve(cluster_t *c, int jobs, int (*ready)(void *ctx, const cluster_
 #include <string.h>
 #include <time.h>
 
-enum { TAG_SETUP = 1, TAG_READY, TAG_FAIL, TAG_TASK, TAG_RESULT, TAG_DONE };
+enum { TAG_SETUP = 1, TAG_READY, TAG_FAIL, TAG_TASK, TAG_RESULT, TAG_DONE, TAG_BYE };
+
+#define CLOSE_WAIT_S 60  /* rank 0 waits this long for the workers' BYE */
 
 typedef struct {
     MPI_Request req;
@@ -65,7 +70,6 @@ struct cluster {
     MPI_Comm comm;
     int rank, size;
     int *free_slots;      /* rank 0: slots each rank has asked to fill */
-    int done_sent;
     sending_t *out;       /* sends in flight */
     int n_out, cap_out;
 };
@@ -190,9 +194,26 @@ void cluster_close(cluster_t *c, int failed)
     if (!c) return;
     if (failed) MPI_Abort(c->comm, 1);
     err_t ignore;
-    if (c->rank == 0 && !c->done_sent)
+    if (c->rank == 0) {
         for (int r = 1; r < c->size; r++) post(c, r, TAG_DONE, NULL, 0, &ignore);
-    c->done_sent = 1;
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (int byes = 0; byes < c->size - 1;) {
+            int src, tag;
+            uint8_t *buf;
+            size_t len;
+            int got = poll_recv(c, MPI_ANY_SOURCE, &src, &tag, &buf, &len, &ignore);
+            if (got < 0) MPI_Abort(c->comm, 1);
+            if (got > 0) {
+                byes += tag == TAG_BYE;
+                free(buf);
+                continue;
+            }
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if (t.tv_sec - t0.tv_sec > CLOSE_WAIT_S) MPI_Abort(c->comm, 1);  /* a worker is gone */
+            nap();
+        }
+    }
     while (c->n_out && progress_sends(c, &ignore) == 0) nap();
     MPI_Comm_free(&c->comm);
     MPI_Finalize();
@@ -426,7 +447,7 @@ int cluster_serve(cluster_t *c, int jobs, int (*ready)(void *ctx, const cluster_
         if (got == 0) { nap(); continue; }
         break;
     }
-    if (tag == TAG_DONE) { free(buf); return 0; }
+    if (tag == TAG_DONE) { free(buf); return post(c, 0, TAG_BYE, NULL, 0, err); }
     cluster_setup_t setup;
     if (tag != TAG_SETUP) rc = err_set(err, "rank %d: expected the setup from rank 0, got tag %d", c->rank, tag);
     else rc = cluster_setup_decode(buf, len, &setup, err);
@@ -485,6 +506,7 @@ int cluster_serve(cluster_t *c, int jobs, int (*ready)(void *ctx, const cluster_
             net_free(&slots[j].m.net);
         }
     free(slots);
+    if (rc == 0) rc = post(c, 0, TAG_BYE, NULL, 0, err);
     return rc;
 }
 
