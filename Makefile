@@ -38,8 +38,13 @@ TEST_DEPS := libcjson-dev zlib1g-dev pkg-config jq libxml2-utils groff-base data
 
 all: $(BIN)
 
-$(BIN): $(BUILD)/main.o $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+# Relink when the same binary is built with or without MPI=1.
+FLAVOUR := $(if $(filter 1,$(MPI)),mpi,default)
+STAMP   := build/$(notdir $(BIN)).flavour
+$(shell mkdir -p build/tests $(BUILD)/tests; [ "$$(cat $(STAMP) 2>/dev/null)" = "$(FLAVOUR)" ] || echo $(FLAVOUR) > $(STAMP))
+
+$(BIN): $(BUILD)/main.o $(LIB_OBJ) $(STAMP)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 # The AVX-512 kernels get their own target flags whatever CFLAGS says, so
 # the program builds (and falls back to the reference) on any x86-64.

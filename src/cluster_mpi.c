@@ -452,7 +452,11 @@ int cluster_serve(cluster_t *c, int jobs, int (*ready)(void *ctx, const cluster_
     if (tag != TAG_SETUP) rc = err_set(err, "rank %d: expected the setup from rank 0, got tag %d", c->rank, tag);
     else rc = cluster_setup_decode(buf, len, &setup, err);
     free(buf);
-    if (rc == 0) rc = ready(ctx, &setup, err);
+    if (rc == 0 && ready(ctx, &setup, err)) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        rc = err_set(err, "rank %d: %s", c->rank, msg);
+    }
     if (rc) {
         size_t n = strlen(err->msg);
         uint8_t *msg = malloc(n + 1);

@@ -32,6 +32,9 @@ for k in 1 2 3; do
     [ $st -eq 0 ] && ok "np${k}_exit_0" || fail "np${k}_exit_0" "exit $st: $(tail -5 "$TMP/np$k.err")"
     same_run "np${k}_equals_single_process" "$TMP/ref" "$TMP/np$k" "${FILES2[@]}"
 done
+# The MPI build started without mpirun works alone.
+timeout 300 "$MPI_BIN" "${BASE[@]}" --threads 2 --out "$TMP/alone" --quiet >/dev/null 2>"$TMP/alone.err"
+same_run mpi_build_without_mpirun "$TMP/ref" "$TMP/alone" "${FILES2[@]}"
 # Every rank appears in timing.ranks, and their children add up to the
 # generation's networks.
 check np3_timing_ranks jq -e '(.timing.ranks | length == 3 and (map(.rank) == [0,1,2]))
