@@ -7,8 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 MPI_BIN=${MPI_BIN:-tests/lemonade-mpi}
 [ -x "$MPI_BIN" ] || { fail mpi_binary "$MPI_BIN missing: run make check-mpi"; finish; }
-MPIRUN=(mpirun)
-mpirun --version 2>&1 | grep -q "Open MPI" && MPIRUN+=(--oversubscribe --allow-run-as-root)
+MPIRUN=("${MPIRUN:-mpirun}")  # e.g. MPIRUN=mpirun.mpich MPI_BIN=... for MPICH
+"${MPIRUN[0]}" --version 2>&1 | grep -q "Open MPI" && MPIRUN+=(--oversubscribe --allow-run-as-root)
 BASE=(--data data/fixture --gens 2 --accept 3 --epochs 1 --filters 4,8 --train-limit 300 --val-limit 100 --seed 5)
 strip() { jq -S 'del(..|.timing?)' "$1"; }
 same_run() { # NAME DIR_A DIR_B FILES... : equal once timing is deleted
@@ -73,7 +73,9 @@ if [ -n "$victim" ]; then
     wait $mp
     st=$?
     [ $st -ne 0 ] && [ $st -ne 124 ] && ok killed_worker_ends_run || fail killed_worker_ends_run "exit $st"
-    grep -qiE "rank|resume" "$TMP/kill.err" && ok killed_worker_message \
+    # Open MPI: mpirun names the rank and SIGTERMs rank 0, which says how to
+    # resume; MPICH's hydra SIGKILLs every rank and reports the bad exit.
+    cat "$TMP/kill.err" "$TMP/kill.out" | grep -qiE "rank 1|resume|bad termination" && ok killed_worker_message \
         || fail killed_worker_message "$(head -c 300 "$TMP/kill.err")"
 else
     wait $mp
