@@ -31,6 +31,8 @@ for k in 1 2 3; do
     st=$?
     [ $st -eq 0 ] && ok "np${k}_exit_0" || fail "np${k}_exit_0" "exit $st: $(tail -5 "$TMP/np$k.err")"
     same_run "np${k}_equals_single_process" "$TMP/ref" "$TMP/np$k" "${FILES2[@]}"
+    cmp -s <(cd "$TMP/ref/models" && md5sum *) <(cd "$TMP/np$k/models" 2>/dev/null && md5sum *) \
+        && ok "np${k}_models_byte_equal" || fail "np${k}_models_byte_equal" "model files differ"
 done
 # The MPI build started without mpirun works alone.
 timeout 300 "$MPI_BIN" "${BASE[@]}" --threads 2 --out "$TMP/alone" --quiet >/dev/null 2>"$TMP/alone.err"
