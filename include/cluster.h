@@ -113,7 +113,8 @@ void cluster_close(cluster_t *c, int failed);
  * children. start (may be NULL) is called when a network is handed out,
  * from the calling thread or one of the local job threads. Returns SEARCH_OK, SEARCH_STOPPED (*stop raised,
  * or a worker stopped) or SEARCH_FAILED with err set (training failed, a
- * rank died or a message was lost). */
+ * rank died or a message was lost, or a rank holding a network was silent
+ * for $LEMONADE_MPI_TIMEOUT seconds, default 60). */
 int cluster_train(cluster_t *c, member_t **list, const int *index_of, int n, int gen, int epochs,
                   cluster_train_fn train, void *ctx, int local_jobs, volatile sig_atomic_t *stop,
                   void (*start)(void *ctx, int gen, const member_t *m, int i, int n), rank_load_t *load,

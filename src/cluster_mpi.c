@@ -10,6 +10,11 @@
  *   r -> 0  RESULT (cluster_result_encode)     frees that slot again
  *   0 -> r  DONE  (empty)                      the search is over
  *   r -> 0  BYE   (empty)                      after its last RESULT
+ *   r -> 0  ALIVE (empty)                      every second once set up
+ * A rank holding networks that rank 0 has not heard from for
+ * $LEMONADE_MPI_TIMEOUT seconds (default 60) is taken for dead: the
+ * launcher normally ends the job when a rank dies, but not always (e.g.
+ * mpirun --enable-recovery, a hung host), and rank 0 must not wait forever.
  * Rank 0 counts each rank's free slots across generations, so a worker
  * asks (READY or RESULT) once per slot and is handed the next-largest
  * network while any is left. After DONE rank 0 keeps receiving (and
@@ -57,22 +62,35 @@ int cluster_serve(cluster_t *c, int jobs, int (*ready)(void *ctx, const cluster_
 #include <string.h>
 #include <time.h>
 
-enum { TAG_SETUP = 1, TAG_READY, TAG_FAIL, TAG_TASK, TAG_RESULT, TAG_DONE, TAG_BYE };
+enum { TAG_SETUP = 1, TAG_READY, TAG_FAIL, TAG_TASK, TAG_RESULT, TAG_DONE, TAG_BYE, TAG_ALIVE };
+
+#define ALIVE_EVERY_S 1.0
+#define DEFAULT_TIMEOUT_S 60.0
 
 #define CLOSE_WAIT_S 60  /* rank 0 waits this long for the workers' BYE */
 
 typedef struct {
     MPI_Request req;
     uint8_t *buf;
+    int to;
 } sending_t;
 
 struct cluster {
     MPI_Comm comm;
     int rank, size;
     int *free_slots;      /* rank 0: slots each rank has asked to fill */
+    double *last_heard;   /* rank 0: when each rank last sent anything */
+    double timeout_s;     /* rank 0: silence that means a rank is lost */
     sending_t *out;       /* sends in flight */
     int n_out, cap_out;
 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static void nap(void)
 {
@@ -96,7 +114,7 @@ static int progress_sends(cluster_t *c, err_t *err)
         int done = 0;
         MPI_Status st;
         int rc = MPI_Test(&c->out[i].req, &done, &st);
-        if (rc != MPI_SUCCESS) return mpi_err(err, rc, "sending to", -1);
+        if (rc != MPI_SUCCESS) return mpi_err(err, rc, "sending to", c->out[i].to);
         if (done) {
             free(c->out[i].buf);
             c->out[i] = c->out[--c->n_out];
@@ -120,6 +138,7 @@ static int post(cluster_t *c, int to, int tag, uint8_t *buf, size_t len, err_t *
     }
     sending_t *s = &c->out[c->n_out];
     s->buf = buf;
+    s->to = to;
     int rc = MPI_Isend(buf ? buf : (uint8_t *)"", (int)len, MPI_BYTE, to, tag, c->comm, &s->req);
     if (rc != MPI_SUCCESS) { free(buf); return mpi_err(err, rc, "sending to", to); }
     c->n_out++;
@@ -143,6 +162,7 @@ static int poll_recv(cluster_t *c, int from, int *src, int *tag, uint8_t **buf, 
     if (rc != MPI_SUCCESS) { free(b); return mpi_err(err, rc, "receiving from", st.MPI_SOURCE); }
     *src = st.MPI_SOURCE;
     *tag = st.MPI_TAG;
+    if (c->last_heard) c->last_heard[st.MPI_SOURCE] = now_s();
     *buf = b;
     *len = (size_t)count;
     return 1;
@@ -167,7 +187,12 @@ int cluster_open(cluster_t **out, err_t *err)
     MPI_Comm_rank(c->comm, &c->rank);
     MPI_Comm_size(c->comm, &c->size);
     c->free_slots = calloc((size_t)c->size, sizeof *c->free_slots);
-    if (!c->free_slots) {
+    c->last_heard = calloc((size_t)c->size, sizeof *c->last_heard);
+    const char *t = getenv("LEMONADE_MPI_TIMEOUT");
+    c->timeout_s = t && atof(t) > 0 ? atof(t) : DEFAULT_TIMEOUT_S;
+    if (!c->free_slots || !c->last_heard) {
+        free(c->free_slots);
+        free(c->last_heard);
         free(c);
         MPI_Finalize();
         return err_set(err, "out of memory");
@@ -219,6 +244,7 @@ void cluster_close(cluster_t *c, int failed)
     MPI_Finalize();
     free(c->out);
     free(c->free_slots);
+    free(c->last_heard);
     free(c);
 }
 
@@ -282,7 +308,9 @@ static void *local_job(void *qp)
 /* A message to rank 0 outside the queue's TASK/RESULT exchange. */
 static void rank0_message(cluster_t *c, queue_t *q, int src, int tag, const uint8_t *buf, size_t len)
 {
-    if (tag == TAG_READY && len == 4) {
+    if (tag == TAG_ALIVE) {
+        return;
+    } else if (tag == TAG_READY && len == 4) {
         uint32_t slots;
         memcpy(&slots, buf, 4);
         c->free_slots[src] += slots > 0 && slots < 1024 ? (int)slots : 1;
@@ -316,6 +344,9 @@ int cluster_train(cluster_t *c, member_t **list, const int *index_of, int n, int
     }
     int in_flight = 0, mpi_failed = 0, turn = 1;
     err_t e;
+    /* Messages may have waited while rank 0 did other work: start afresh. */
+    for (int r = 0; r < c->size; r++) c->last_heard[r] = now_s();
+    double next_check = now_s() + 1;
     for (;;) {
         pthread_mutex_lock(&q.lock);
         if (stop && *stop) queue_fail(&q, SEARCH_STOPPED, NULL);
@@ -356,6 +387,18 @@ int cluster_train(cluster_t *c, member_t **list, const int *index_of, int n, int
             pthread_mutex_unlock(&q.lock);
             mpi_failed = 1;
             continue;
+        }
+        if (got == 0 && now_s() > next_check) {
+            next_check = now_s() + 1;
+            for (int i = 0; i < n && !mpi_failed; i++)
+                if (owner[i] > 0 && now_s() - c->last_heard[owner[i]] > c->timeout_s) {
+                    err_set(&e, "MPI: rank %d, training %s, has not been heard from for %.0f s: it died or its "
+                            "connection was lost", owner[i], list[i]->id, now_s() - c->last_heard[owner[i]]);
+                    pthread_mutex_lock(&q.lock);
+                    queue_fail(&q, SEARCH_FAILED, &e);
+                    pthread_mutex_unlock(&q.lock);
+                    mpi_failed = 1;
+                }
         }
         if (got == 0) { nap(); continue; }
         if (tag != TAG_RESULT) {
@@ -471,7 +514,12 @@ int cluster_serve(cluster_t *c, int jobs, int (*ready)(void *ctx, const cluster_
     memcpy(hello, &nj, 4);
     if (post(c, 0, TAG_READY, hello, 4, err)) { free(slots); return -1; }
     int done = 0;
+    double last_alive = now_s();
     while (!done && rc == 0) {
+        if (now_s() - last_alive >= ALIVE_EVERY_S) {
+            last_alive = now_s();
+            if (post(c, 0, TAG_ALIVE, NULL, 0, err)) { rc = -1; break; }
+        }
         for (int j = 0; j < jobs && rc == 0; j++)
             if (atomic_load(&slots[j].state) == SLOT_FINISHED) rc = slot_report(c, &slots[j], err);
         if (rc) break;

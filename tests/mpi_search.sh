@@ -83,6 +83,23 @@ else
     wait $mp
     fail killed_worker_ends_run "no rank 1 process of the run found"
 fi
+# Open MPI with --enable-recovery keeps the job after a rank dies: rank 0
+# notices the silence (LEMONADE_MPI_TIMEOUT) and ends the run itself.
+if [ ${#MPIRUN[@]} -gt 1 ]; then
+    timeout 120 "${MPIRUN[@]}" --enable-recovery -x LEMONADE_MPI_TIMEOUT=3 -np 3 "$MPI_BIN" "${LONG[@]}" \
+        --out "$TMP/lost" --threads 1 --quiet >/dev/null 2>"$TMP/lost.err" &
+    mp=$!
+    for i in $(seq 600); do [ -f "$TMP/lost/gen_001.json" ] && break; sleep 0.02; done
+    for p in $(pgrep -f -- "--out $TMP/lost "); do
+        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qE '^OMPI_COMM_WORLD_RANK=1$' && kill -9 "$p"
+    done
+    wait $mp
+    st=$?
+    [ $st -ne 124 ] && grep -q "rank 1, training .* has not been heard from for .* s: it died or its connection was lost" \
+        "$TMP/lost.err" && ok lost_rank_detected || fail lost_rank_detected "exit $st: $(head -c 300 "$TMP/lost.err")"
+    $LEMONADE --resume "$TMP/lost" --threads 2 --quiet >/dev/null 2>&1
+    same_run lost_rank_run_resumes "$TMP/lref" "$TMP/lost" "${FILES4[@]}"
+fi
 if [ -f "$TMP/kill/gen_000.json" ]; then
     cp -r "$TMP/kill" "$TMP/kill_mpi"
     $LEMONADE --resume "$TMP/kill" --threads 2 --quiet >/dev/null 2>"$TMP/resume.err"
