@@ -14,7 +14,7 @@
  *   magic "LEMNMSG1", u32 kind, u32 payload bytes, payload, u32 CRC-32
  *   (zlib) of every byte before it.
  *   SETUP  payload: u32 batch, f64 lr, u64 seed, u32 train_limit,
- *          u32 val_limit, string data_dir
+ *          u32 val_limit, string data_dir, string kernels
  *   TASK   payload: u32 slot, u32 gen, u32 index, u32 epochs, string id,
  *          string arch JSON (model_arch_json), blob weights (weights_encode)
  *   RESULT payload: u32 slot, i32 status, string error, u32 trained,
@@ -46,6 +46,7 @@ typedef struct {
     double lr;
     uint64_t seed;
     char data_dir[4096];
+    char kernels[32];   /* rank 0's kernel table: every rank must use the same */
 } cluster_setup_t;
 
 /* A network to train: slot is its place in rank 0's queue. */

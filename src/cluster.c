@@ -147,6 +147,7 @@ int cluster_setup_encode(const cluster_setup_t *s, uint8_t **buf, size_t *len, e
     put_u32(&w, (uint32_t)s->train_limit);
     put_u32(&w, (uint32_t)s->val_limit);
     put_str(&w, s->data_dir, strnlen(s->data_dir, sizeof s->data_dir - 1));
+    put_str(&w, s->kernels, strnlen(s->kernels, sizeof s->kernels - 1));
     return finish(&w, buf, len, err);
 }
 
@@ -162,6 +163,7 @@ int cluster_setup_decode(const uint8_t *buf, size_t len, cluster_setup_t *s, err
     t.train_limit = (int)get_u32(&r);
     t.val_limit = (int)get_u32(&r);
     get_str(&r, t.data_dir, sizeof t.data_dir);
+    get_str(&r, t.kernels, sizeof t.kernels);
     if (close_msg(&r, CLUSTER_MSG_SETUP, err)) return -1;
     if (t.batch < 1 || t.train_limit < 0 || t.val_limit < 0)
         return err_set(err, "setup message: batch %d, train_limit %d, val_limit %d out of range", t.batch,

@@ -158,7 +158,21 @@ static int poll_recv(cluster_t *c, int from, int *src, int *tag, uint8_t **buf, 
     MPI_Get_count(&st, MPI_BYTE, &count);
     uint8_t *b = malloc((size_t)count + 1);
     if (!b) return err_set(err, "out of memory receiving %d bytes", count);
-    rc = MPI_Recv(b, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, c->comm, MPI_STATUS_IGNORE);
+    /* Not MPI_Recv: a sender that dies mid-message must not hang us. */
+    MPI_Request req;
+    rc = MPI_Irecv(b, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, c->comm, &req);
+    double t0 = now_s();
+    for (int done = 0; rc == MPI_SUCCESS && !done;) {
+        rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (rc == MPI_SUCCESS && !done) {
+            if (now_s() - t0 > c->timeout_s) {
+                free(b);  /* the request is abandoned: the caller ends the job */
+                return err_set(err, "MPI: a %d-byte message from rank %d did not arrive within %.0f s: it died or "
+                               "its connection was lost", count, st.MPI_SOURCE, c->timeout_s);
+            }
+            nap();
+        }
+    }
     if (rc != MPI_SUCCESS) { free(b); return mpi_err(err, rc, "receiving from", st.MPI_SOURCE); }
     *src = st.MPI_SOURCE;
     *tag = st.MPI_TAG;
@@ -239,7 +253,8 @@ void cluster_close(cluster_t *c, int failed)
             nap();
         }
     }
-    while (c->n_out && progress_sends(c, &ignore) == 0) nap();
+    for (double t0 = now_s(); c->n_out && progress_sends(c, &ignore) == 0; nap())
+        if (now_s() - t0 > c->timeout_s) MPI_Abort(c->comm, 1);  /* the receiver is gone */
     MPI_Comm_free(&c->comm);
     MPI_Finalize();
     free(c->out);

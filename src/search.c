@@ -4,6 +4,7 @@
 #include "dataset.h"
 #include "fileio.h"
 #include "genfile.h"
+#include "kernels.h"
 #include "kde.h"
 #include "model_io.h"
 #include "morph.h"
@@ -524,6 +525,7 @@ int search_run(const search_opts_t *o, const search_events_t *ev, err_t *err)
         cluster_setup_t cs = {.batch = o->batch, .train_limit = o->train_limit, .val_limit = o->val_limit,
                               .lr = o->lr, .seed = o->seed};
         snprintf(cs.data_dir, sizeof cs.data_dir, "%s", o->data_dir);
+        snprintf(cs.kernels, sizeof cs.kernels, "%s", kernels_best()->name);
         s.n_ranks = cluster_size(o->cluster);
         s.load = calloc((size_t)s.n_ranks, sizeof *s.load);
         if (!s.load) rc = err_set(err, "out of memory");
@@ -591,6 +593,11 @@ static int worker_ready(void *wp, const cluster_setup_t *cs, err_t *err)
     w->o.train_limit = cs->train_limit;
     w->o.val_limit = cs->val_limit;
     snprintf(w->o.data_dir, sizeof w->o.data_dir, "%s", cs->data_dir);
+    /* The kernel tables agree only within rounding: all ranks use one. */
+    if (strcmp(kernels_best()->name, cs->kernels) != 0)
+        return err_set(err, "uses the '%s' kernels but rank 0 uses '%s', so results would differ; run every rank "
+                       "with the same LEMONADE_KERNELS (e.g. mpirun -x LEMONADE_KERNELS=reference)",
+                       kernels_best()->name, cs->kernels);
     if (dataset_load(&w->s.ds, w->o.data_dir, w->o.train_limit, w->o.val_limit, 0, err)) return -1;
     w->loaded = 1;
     return 0;

@@ -56,6 +56,21 @@ st=$?
 [ $st -ne 0 ] && [ $st -ne 124 ] && [ "$(grep -c "is not a whole number" "$TMP/bad.err")" -eq 1 ] \
     && ok np2_usage_error_exits || fail np2_usage_error_exits "exit $st: $(head -c 300 "$TMP/bad.err")"
 
+# Ranks with different kernel tables would disagree within rounding: a
+# worker whose table differs from rank 0's refuses to start.
+if grep -q avx512f /proc/cpuinfo; then
+    timeout 60 "${MPIRUN[@]}" -np 2 sh -c 'r=${OMPI_COMM_WORLD_RANK:-$PMI_RANK}
+        [ "$r" = 1 ] && export LEMONADE_KERNELS=reference; exec "$@"' sh "$MPI_BIN" "${BASE[@]}" --out "$TMP/kern" \
+        --quiet >"$TMP/kern.out" 2>"$TMP/kern.err"
+    st=$?
+    [ $st -ne 124 ] && grep -q "rank 1: uses the 'reference' kernels but rank 0 uses 'avx512'" "$TMP/kern.err" \
+        && ok kernel_mismatch_refused || fail kernel_mismatch_refused "exit $st: $(head -c 300 "$TMP/kern.err")"
+    LEMONADE_KERNELS=reference timeout 300 "${MPIRUN[@]}" -np 2 "$MPI_BIN" "${BASE[@]}" --threads 1 \
+        --out "$TMP/kref" --quiet >/dev/null 2>&1
+    LEMONADE_KERNELS=reference $LEMONADE "${BASE[@]}" --threads 2 --out "$TMP/kref1" --quiet >/dev/null 2>&1
+    same_run np2_reference_kernels_equal "$TMP/kref1" "$TMP/kref" "${FILES2[@]}"
+fi
+
 # A worker rank killed mid-run: the run ends (no hang) with a message, and
 # the last complete generation resumes to the files of an unbroken run,
 # without MPI and with it.

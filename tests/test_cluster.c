@@ -90,6 +90,7 @@ TEST(cluster_setup_roundtrip)
     err_t err;
     cluster_setup_t s = {.batch = 64, .train_limit = 300, .val_limit = 0, .lr = 1e-3 / 3, .seed = 0xfedcba9876543210ULL};
     snprintf(s.data_dir, sizeof s.data_dir, "/some/where/fashion-mnist");
+    snprintf(s.kernels, sizeof s.kernels, "avx512");
     uint8_t *buf;
     size_t len;
     if (!CHECK(cluster_setup_encode(&s, &buf, &len, &err) == 0, "%s", err.msg)) return;
@@ -100,6 +101,7 @@ TEST(cluster_setup_roundtrip)
           "ints differ");
     CHECK(memcmp(&back.lr, &s.lr, sizeof s.lr) == 0, "lr %.17g != %.17g", back.lr, s.lr);
     CHECK(strcmp(back.data_dir, s.data_dir) == 0, "data_dir '%s'", back.data_dir);
+    CHECK(strcmp(back.kernels, "avx512") == 0, "kernels '%s'", back.kernels);
     expect_rejects("setup", buf, len, dec_setup, NULL);
     /* another kind of message is not a setup */
     member_t tmp;
