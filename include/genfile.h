@@ -24,9 +24,11 @@ cJSON *genfile_model_json(const member_t *m);
  * and when trained val_loss, val_acc (or diverged: true) and timing. */
 cJSON *genfile_child_json(const member_t *m);
 
-/* Write OUT/gen_NNN.json atomically. */
+/* Write OUT/gen_NNN.json atomically. load (n_ranks entries, may be NULL)
+ * adds each MPI rank's training time to "timing" as "ranks". */
 int genfile_write_gen(const char *out_dir, int gen, const member_t *const *front, int n_front,
-                      const member_t *const *children, int n_children, double hv, double seconds, err_t *err);
+                      const member_t *const *children, int n_children, double hv, double seconds,
+                      const rank_load_t *load, int n_ranks, err_t *err);
 int genfile_write_final(const char *out_dir, int gen, const member_t *const *front, int n_front,
                         double seconds, err_t *err);
 int genfile_write_run(const search_opts_t *o, err_t *err);

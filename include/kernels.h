@@ -51,6 +51,13 @@ typedef struct kernels {
     void (*bn_backward_stats)(double *sum_dy, double *sum_dy_xhat, const float *dy, const float *x,
                               const float *mean, const float *invstd, int M, int C);
 
+    /* A ReLU's backward fused with the batch norm's before it, in one pass:
+     * dy = dout where y > 0 else 0 (overwritten; y is the ReLU's output), and
+     * the bn_backward_stats partials of that dy. */
+    void (*relu_bn_backward_stats)(float *dy, double *sum_dy, double *sum_dy_xhat, const float *dout,
+                                   const float *y, const float *x, const float *mean,
+                                   const float *invstd, int M, int C);
+
     /* dx (+)= gamma*invstd * (dy - mean_dy - xhat*mean_dy_xhat), where the two
      * means are the full-batch sums divided by the batch's row count. */
     void (*bn_backward_data)(float *dx, const float *dy, const float *x, const float *mean,
@@ -87,6 +94,8 @@ typedef struct kernels {
 } kernels_t;
 
 extern const kernels_t kernels_ref;
+/* AVX-512F (+VL/BW/DQ) kernels; only valid where kernels_available() lists them. */
+extern const kernels_t kernels_avx512;
 
 /* Numerically stable softmax + categorical cross-entropy for N rows of 10
  * logits. loss[n] = -log softmax(logits[n])[label]; dlogits = (softmax -

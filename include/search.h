@@ -36,7 +36,14 @@ typedef struct {
     int resume;                   /* continue the run in out_dir */
     const char *command_line;     /* recorded in run.json */
     volatile sig_atomic_t *stop;  /* set by a signal handler: stop at a safe point */
+    struct cluster *cluster;      /* MPI ranks to train on (cluster.h); NULL = this process alone */
 } search_opts_t;
+
+/* One rank's share of a generation's training (gen files' "timing"). */
+typedef struct {
+    int children;                 /* networks it trained */
+    double busy_s;                /* seconds it spent training them */
+} rank_load_t;
 
 /* A network of the search with what is known of it. */
 typedef struct {
@@ -78,5 +85,10 @@ enum { SEARCH_OK = 0, SEARCH_FAILED = -1, SEARCH_STOPPED = 1 };
  * was raised (the last complete generation is on disk), or SEARCH_FAILED
  * with err set. */
 int search_run(const search_opts_t *o, const search_events_t *ev, err_t *err);
+
+/* An MPI rank other than 0: train what rank 0's search_run hands out
+ * (o->cluster, o->threads, o->jobs and o->stop are used; the rest comes
+ * from rank 0) until it is done. Returns SEARCH_OK or SEARCH_FAILED. */
+int search_worker(const search_opts_t *o, err_t *err);
 
 #endif

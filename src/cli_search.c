@@ -1,6 +1,7 @@
 /* cli_search.c - `lemonade [options]`: run or resume the search. */
 #include "cli.h"
 #include "cli_args.h"
+#include "cluster.h"
 #include "dataset.h"
 #include "fileio.h"
 #include "genfile.h"
@@ -134,7 +135,7 @@ static int prepare_out(char *out, size_t len, const char *given, err_t *err, int
     return err_set(err, "runs/: cannot create a new run directory");
 }
 
-int cmd_search(int argc, char **argv, int first)
+static int run_search(int argc, char **argv, int first, cluster_t *cluster)
 {
     search_opts_t o;
     memset(&o, 0, sizeof o);
@@ -187,6 +188,7 @@ int cmd_search(int argc, char **argv, int first)
         used += (size_t)snprintf(cmdline + used, sizeof cmdline - used, "%s%s", i ? " " : "", argv[i]);
     o.command_line = cmdline;
     o.stop = &stop_signal;
+    o.cluster = cluster;
 
     if (resume) {
         snprintf(o.out_dir, sizeof o.out_dir, "%s", resume);
@@ -273,10 +275,61 @@ int cmd_search(int argc, char **argv, int first)
                 o.threads > 1 ? "s" : "");
     int rc = search_run(&o, &ev, &err);
     if (rc == SEARCH_STOPPED) {
-        fprintf(stderr, "\nlemonade: stopped by %s; the last complete generation is on disk; continue with: "
-                "lemonade --resume %s\n", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", o.out_dir);
+        fprintf(stderr, "\nlemonade: stopped by %s%s; the last complete generation is on disk; continue with: "
+                "lemonade --resume %s\n", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                cluster_size(cluster) > 1 ? " (under MPI also sent by mpirun/srun when a rank died or was lost)" : "",
+                o.out_dir);
         return stop_signal == SIGTERM ? 143 : 130;
     }
     if (rc != SEARCH_OK) return run_error(NULL, &err);
     return 0;
+}
+
+/* An MPI rank other than 0: only --threads and --jobs are its own; the
+ * rest comes from rank 0, which also reports any command-line error. */
+static int run_worker(int argc, char **argv, int first, cluster_t *cluster)
+{
+    int threads = 0, jobs = 0;
+    opt_t opts[] = {
+        {"threads", OPT_INT, &threads, 1, 1024, 0},
+        {"jobs", OPT_INT, &jobs, 1, 64, 0},
+        {NULL, 0, NULL, 0, 0, 0},
+    };
+    /* Keep only --threads/--jobs (and their values) for this parse. */
+    char *mine[8];
+    int n = 0;
+    for (int i = first; i < argc && n < 6; i++)
+        if (!strncmp(argv[i], "--threads", 9) || !strncmp(argv[i], "--jobs", 6)) {
+            mine[n++] = argv[i];
+            if (!strchr(argv[i], '=') && i + 1 < argc) mine[n++] = argv[++i];
+        }
+    mine[n] = NULL;
+    err_t err;
+    if (cli_parse(n, mine, 0, opts, NULL, 0, NULL, &err)) threads = jobs = 0;  /* rank 0 says why */
+    search_opts_t o;
+    memset(&o, 0, sizeof o);
+    int total_threads = threads ? threads : cpu_count();
+    o.jobs = jobs ? jobs : total_threads;
+    o.threads = total_threads / o.jobs > 0 ? total_threads / o.jobs : 1;
+    o.stop = &stop_signal;
+    o.cluster = cluster;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (search_worker(&o, &err) != SEARCH_OK) return run_error(NULL, &err);
+    return 0;
+}
+
+int cmd_search(int argc, char **argv, int first)
+{
+    cluster_t *cluster;
+    err_t err;
+    if (cluster_open(&cluster, &err)) return run_error(NULL, &err);
+    int rc = cluster_rank(cluster) > 0 ? run_worker(argc, argv, first, cluster)
+                                       : run_search(argc, argv, first, cluster);
+    /* On an error, end every rank; otherwise rank 0 tells the workers. */
+    cluster_close(cluster, rc == 1);
+    return rc;
 }

@@ -116,7 +116,8 @@ static int write_json(const char *path, cJSON *root, err_t *err)
 }
 
 int genfile_write_gen(const char *out_dir, int gen, const member_t *const *front, int n_front,
-                      const member_t *const *children, int n_children, double hv, double seconds, err_t *err)
+                      const member_t *const *children, int n_children, double hv, double seconds,
+                      const rank_load_t *load, int n_ranks, err_t *err)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "generation", gen);
@@ -127,6 +128,16 @@ int genfile_write_gen(const char *out_dir, int gen, const member_t *const *front
     cJSON_AddNumberToObject(root, "hypervolume", hv);
     cJSON *t = cJSON_AddObjectToObject(root, "timing");
     cJSON_AddNumberToObject(t, "seconds", seconds);
+    if (load && n_ranks > 0) {
+        cJSON *ranks = cJSON_AddArrayToObject(t, "ranks");
+        for (int r = 0; r < n_ranks; r++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "rank", r);
+            cJSON_AddNumberToObject(o, "busy_s", load[r].busy_s);
+            cJSON_AddNumberToObject(o, "children", load[r].children);
+            cJSON_AddItemToArray(ranks, o);
+        }
+    }
     char path[4200];
     genfile_gen_path(path, sizeof path, out_dir, gen);
     return write_json(path, root, err);

@@ -118,6 +118,15 @@ static void ref_bn_backward_stats(double *sum_dy, double *sum_dy_xhat, const flo
     }
 }
 
+static void ref_relu_bn_backward_stats(float *dy, double *sum_dy, double *sum_dy_xhat, const float *dout,
+                                       const float *y, const float *x, const float *mean,
+                                       const float *invstd, int M, int C)
+{
+    size_t n = (size_t)M * C;
+    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dout[i] : 0.0f;
+    ref_bn_backward_stats(sum_dy, sum_dy_xhat, dy, x, mean, invstd, M, C);
+}
+
 static void ref_bn_backward_data(float *dx, const float *dy, const float *x, const float *mean,
                                  const float *invstd, const float *gamma, const float *mean_dy,
                                  const float *mean_dy_xhat, int M, int C, int accumulate)
@@ -246,6 +255,7 @@ const kernels_t kernels_ref = {
     .bn_stats = ref_bn_stats,
     .bn_apply = ref_bn_apply,
     .bn_backward_stats = ref_bn_backward_stats,
+    .relu_bn_backward_stats = ref_relu_bn_backward_stats,
     .bn_backward_data = ref_bn_backward_data,
     .relu_forward = ref_relu_forward,
     .relu_backward = ref_relu_backward,

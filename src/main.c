@@ -13,7 +13,8 @@ int main(int argc, char **argv)
         return 0;
     }
     static const struct { const char *name; int (*fn)(int, char **, int); } cmds[] = {
-        {"train", cmd_train}, {"summary", cmd_summary}, {"search", cmd_search}, {"plot", cmd_plot},
+        {"train", cmd_train}, {"summary", cmd_summary}, {"search", cmd_search},
+        {"plot", cmd_plot},   {"bench", cmd_bench},
     };
     if (argc >= 2)
         for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)

@@ -1,8 +1,10 @@
 /* search.c - the LEMONADE search loop; see search.h. */
 #include "search.h"
+#include "cluster.h"
 #include "dataset.h"
 #include "fileio.h"
 #include "genfile.h"
+#include "kernels.h"
 #include "kde.h"
 #include "model_io.h"
 #include "morph.h"
@@ -33,6 +35,8 @@ typedef struct {
     const search_events_t *ev;
     dataset_t ds;
     pthread_mutex_t lock;     /* serialises events */
+    rank_load_t *load;        /* under MPI: each rank's share of the current generation */
+    int n_ranks;              /* 0 when training in this process alone */
 } search_t;
 
 static double now_s(void)
@@ -197,8 +201,29 @@ static int cost_desc(const void *a, const void *b, void *unused)
     return strcmp(x->id, y->id);
 }
 
+/* cluster_train_fn: one member with a pool of its own. */
+static int train_one(void *sp, member_t *m, int gen, int index, int epochs, err_t *err)
+{
+    search_t *s = sp;
+    pool_t *pool = pool_create(s->o->threads, err);
+    if (!pool) return SEARCH_FAILED;
+    int rc = train_member(s, m, gen, index, epochs, pool, err);
+    pool_destroy(pool);
+    return rc;
+}
+
+static void on_child_start(void *sp, int gen, const member_t *m, int i, int n)
+{
+    search_t *s = sp;
+    if (!s->ev->child_start) return;
+    pthread_mutex_lock(&s->lock);
+    s->ev->child_start(s->ev->ctx, gen, m, i, n);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static int train_all(search_t *s, member_t **members, const int *index_of, int n, int gen, int epochs, err_t *err)
 {
+    if (s->n_ranks) memset(s->load, 0, sizeof *s->load * (size_t)s->n_ranks);
     if (n == 0) return SEARCH_OK;
     train_queue_t q = {.s = s, .n = n, .gen = gen, .epochs = epochs};
     q.list = malloc(sizeof *q.list * (size_t)n);
@@ -218,6 +243,13 @@ static int train_all(search_t *s, member_t **members, const int *index_of, int n
     }
     free(perm);
     free(sorted);
+    if (s->n_ranks) {  /* MPI: the same order, handed out over all ranks */
+        int rc = cluster_train(s->o->cluster, q.list, q.index_of, n, gen, epochs, train_one, s, s->o->jobs, s->o->stop,
+                               on_child_start, s->load, err);
+        free(q.list);
+        free(q.index_of);
+        return rc;
+    }
     atomic_init(&q.next, 0);
     atomic_init(&q.status, SEARCH_OK);
     pthread_mutex_init(&q.err_lock, NULL);
@@ -331,7 +363,7 @@ static int initial_population(search_t *s, member_t ***front_out, int *n_front, 
         *hv = front_hv(front, k);
         if (save_models(s, front, k, err) ||
             genfile_write_gen(o->out_dir, 0, (const member_t *const *)front, k, (const member_t *const *)init, n,
-                              *hv, now_s() - t0, err))
+                              *hv, now_s() - t0, s->load, s->n_ranks, err))
             rc = SEARCH_FAILED;
         else if (k == 0)  /* gen_000.json records which diverged; nothing to search from */
             rc = err_set(err, "every initial network diverged (non-finite loss); try a lower --lr");
@@ -434,7 +466,7 @@ static int generation(search_t *s, int gen, member_t ***front_io, int *n_front_i
         double hv = front_hv(next, k);
         if (save_models(s, next, k, err) ||
             genfile_write_gen(o->out_dir, gen, (const member_t *const *)next, k, (const member_t *const *)kids, n, hv,
-                              now_s() - t0, err)) {
+                              now_s() - t0, s->load, s->n_ranks, err)) {
             rc = SEARCH_FAILED;
         } else {
             *hv_io = hv;
@@ -495,12 +527,24 @@ int search_run(const search_opts_t *o, const search_events_t *ev, err_t *err)
     char models[4200];
     snprintf(models, sizeof models, "%s/models", o->out_dir);
     if (dataset_load(&s.ds, o->data_dir, o->train_limit, o->val_limit, 1, err)) return SEARCH_FAILED;
+    if (cluster_size(o->cluster) > 1) {
+        cluster_setup_t cs = {.batch = o->batch, .train_limit = o->train_limit, .val_limit = o->val_limit,
+                              .lr = o->lr, .seed = o->seed};
+        snprintf(cs.data_dir, sizeof cs.data_dir, "%s", o->data_dir);
+        snprintf(cs.kernels, sizeof cs.kernels, "%s", kernels_best()->name);
+        s.n_ranks = cluster_size(o->cluster);
+        s.load = calloc((size_t)s.n_ranks, sizeof *s.load);
+        if (!s.load) rc = err_set(err, "out of memory");
+        else if (cluster_start(o->cluster, &cs, err)) rc = SEARCH_FAILED;
+    }
 
     /* A resumed run that stopped before gen_000.json was written starts
      * afresh from its run.json options. run.json goes first so that a run
      * whose first write fails leaves its directory empty. */
     int last = o->resume ? genfile_last_gen(o->out_dir) : -1;
-    if (last >= 0) {
+    if (rc != SEARCH_OK) {
+        /* MPI failed to start the workers */
+    } else if (last >= 0) {
         if (genfile_read_front(o->out_dir, last, &front, &n_front, err)) {
             rc = SEARCH_FAILED;
         } else {
@@ -534,6 +578,51 @@ int search_run(const search_opts_t *o, const search_events_t *ev, err_t *err)
     for (int i = 0; i < n_front; i++) member_free(front[i]);
     free(front);
     dataset_free(&s.ds);
+    free(s.load);
     pthread_mutex_destroy(&s.lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------- workers */
+
+typedef struct {
+    search_t s;        /* first: the context train_one and worker_ready share */
+    search_opts_t o;   /* the worker's own threads/jobs/stop + rank 0's setup */
+    int loaded;
+} worker_t;
+
+static int worker_ready(void *wp, const cluster_setup_t *cs, err_t *err)
+{
+    worker_t *w = wp;
+    w->o.batch = cs->batch;
+    w->o.lr = cs->lr;
+    w->o.seed = cs->seed;
+    w->o.train_limit = cs->train_limit;
+    w->o.val_limit = cs->val_limit;
+    snprintf(w->o.data_dir, sizeof w->o.data_dir, "%s", cs->data_dir);
+    /* The kernel tables agree only within rounding: all ranks use one. */
+    if (strcmp(kernels_best()->name, cs->kernels) != 0)
+        return err_set(err, "uses the '%s' kernels but rank 0 uses '%s', so results would differ; run every rank "
+                       "with the same LEMONADE_KERNELS (e.g. mpirun -x LEMONADE_KERNELS=reference)",
+                       kernels_best()->name, cs->kernels);
+    if (dataset_load(&w->s.ds, w->o.data_dir, w->o.train_limit, w->o.val_limit, 0, err)) return -1;
+    w->loaded = 1;
+    return 0;
+}
+
+int search_worker(const search_opts_t *o, err_t *err)
+{
+    static const search_events_t no_events;
+    worker_t *w = calloc(1, sizeof *w);
+    if (!w) return err_set(err, "out of memory");
+    w->o = *o;
+    w->s.o = &w->o;
+    w->s.ev = &no_events;
+    pthread_mutex_init(&w->s.lock, NULL);
+    int rc = cluster_serve(o->cluster, o->jobs, worker_ready, train_one, &w->s, o->stop, err) ? SEARCH_FAILED
+                                                                                             : SEARCH_OK;
+    if (w->loaded) dataset_free(&w->s.ds);
+    pthread_mutex_destroy(&w->s.lock);
+    free(w);
     return rc;
 }

@@ -1,9 +1,19 @@
 /* train.c - training engine; see train.h.
  *
- * A step walks the node list forward, then backward, each layer as one or
- * two parallel loops over the batch's chunks. Reductions over images (BN
- * statistics, weight gradients, skip-scale gradients) are computed as
- * per-chunk partials and summed in chunk order afterwards. */
+ * A step walks the node list in stages. A stage is one parallel loop over
+ * the batch's chunks in which every image of a chunk goes through a run of
+ * consecutive layers before the next image starts, so an image's
+ * activations (at most 28*28*64 floats = 200 KB) stay in the core's L2
+ * cache from one layer to the next. Stages end where a batch-wide
+ * reduction is needed: the statistics of a batch norm in training (forward)
+ * and its two gradient sums (backward). Reductions over images (BN
+ * statistics, weight gradients, skip-scale gradients) are per-chunk partials
+ * accumulated image by image in order and summed in chunk order afterwards,
+ * so results are bit-identical for any thread count.
+ *
+ * A BN whose only consumer is the ReLU right after it is applied together
+ * with that ReLU (one pass, the BN's own output is not stored; see
+ * trainer_activation). */
 #include "train.h"
 #include "tensor.h"
 
@@ -27,28 +37,37 @@ struct trainer {
     const kernels_t *k;
     pool_t *pool;
     hyper_t hp;
-    int max_batch, max_chunks;
+    int max_batch, max_chunks, threads;
 
     float *arena;          /* every float buffer below points into it */
     float **act, **grad;   /* per node: (max_batch,28,28,C); act[0] is the input */
-    uint8_t *grad_fresh;   /* per node: 0 until this step's first write */
+    float **part;          /* per conv node (max_chunks, 9*Cin*F + F), per add (max_chunks, F) */
+    float **wflip;         /* per conv node: (3,3,F,Cin) flipped weights for backward-data */
+    uint8_t *fused;        /* per node: 1 for a BN applied together with the ReLU after it */
+    uint8_t *act_stale;    /* per node: act[] not materialised by the last forward (fused BN) */
+    uint8_t *acc_a, *acc_b; /* per node: backward writes into grad[in[0]] / grad[in[1]] accumulate */
     float *logits, *dlogits, *losses;          /* (max_batch,10), (max_batch,10), (max_batch) */
     float *bn_mean, *bn_invstd;                /* (n_nodes, F) saved batch statistics */
-    float *bn_scale, *bn_shift;                /* (F) folded affine of the current BN */
-    float *bn_mean_dy, *bn_mean_dy_xhat;       /* (F) */
+    float *bn_scale, *bn_shift;                /* (n_nodes, F) folded affine of each BN */
+    float *bn_mean_dy, *bn_mean_dy_xhat;       /* (F) of the BN whose data pass is next */
     float *dparams, *adam_m, *adam_v;          /* (n_params) */
-    float *fpartial;       /* (max_chunks, 9*F*F + F) conv/add partial gradients */
+    float *scr_f;          /* (threads, 9*F*F + F) per-image partials before accumulation */
     double *dpartial;      /* (max_chunks, 2F) BN partial sums */
-    float *wflip;          /* (3,3,F,F) flipped weights for backward-data */
+    double *scr_d;         /* (threads, 2F) per-image BN sums before accumulation */
     long adam_t;
 
-    /* The layer the current parallel loop works on. */
-    int cur, cur_N, cur_accumulate, cur_accumulate_b, cur_relu;
-    const float *cur_x;
+    /* The stage the current parallel loop works on. Forward: nodes lo..hi
+     * ascending, then the statistics of BN `stats` (or the dense layer if
+     * stats < 0). Backward: the dense layer's data gradient if dense, nodes
+     * hi..lo descending (BN `bn_data` by its data pass), then the gradient
+     * sums of BN `stats` if stats >= 0. */
+    int st_lo, st_hi, st_stats, st_bn_data, st_dense;
+    int cur_N;
     const uint8_t *cur_y;
 
     int timing_on;
-    double ms[T_KINDS];
+    double ms[T_KINDS];    /* serial parts, wall time */
+    double *tms;           /* (threads, T_KINDS) time inside parallel loops per thread */
 };
 
 static double now_ms(void)
@@ -58,14 +77,22 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
-/* Run fn over the current batch's chunks, charging the time to `kind`. */
-static void run_chunks(trainer_t *t, int kind, pool_fn fn)
-{
-    double t0 = t->timing_on ? now_ms() : 0.0;
-    int chunks = (t->cur_N + CHUNK_IMAGES - 1) / CHUNK_IMAGES;
-    pool_run(t->pool, chunks, fn, t);
-    if (t->timing_on) t->ms[kind] += now_ms() - t0;
-}
+/* Run `stmt` inside a parallel loop, charging its time to `kind` on this
+ * thread when timing is on. */
+#define TIMED(kind, stmt)                                                   \
+    do {                                                                    \
+        if (t->timing_on) {                                                 \
+            double t0_ = now_ms();                                          \
+            stmt;                                                           \
+            t->tms[(size_t)thread * T_KINDS + (kind)] += now_ms() - t0_;   \
+        } else {                                                            \
+            stmt;                                                           \
+        }                                                                   \
+    } while (0)
+
+static int n_chunks(const trainer_t *t) { return (t->cur_N + CHUNK_IMAGES - 1) / CHUNK_IMAGES; }
+
+static void run_chunks(trainer_t *t, pool_fn fn) { pool_run(t->pool, n_chunks(t), fn, t); }
 
 static void chunk_range(const trainer_t *t, int chunk, int *n0, int *n)
 {
@@ -76,6 +103,27 @@ static void chunk_range(const trainer_t *t, int chunk, int *n0, int *n)
 static size_t act_size(const trainer_t *t, int node)
 {
     return (size_t)IMG_PIXELS * t->net->nodes[node].channels;
+}
+
+/* Floats of node i's per-chunk partial gradient block. */
+static size_t part_size(const net_t *net, int i)
+{
+    const node_t *nd = &net->nodes[i];
+    if (nd->kind == NODE_CONV) return (size_t)9 * node_in_channels(net, nd) * nd->channels + nd->channels;
+    if (nd->kind == NODE_ADD) return (size_t)nd->channels;
+    return 0;
+}
+
+/* Whether BN node i can be applied together with the ReLU after it: that
+ * ReLU is its only consumer. */
+static int fusable_bn_relu(const net_t *net, int i)
+{
+    if (net->nodes[i].kind != NODE_BN || i + 1 >= net->n_nodes) return 0;
+    const node_t *r = &net->nodes[i + 1];
+    if (r->kind != NODE_RELU || r->in[0] != i) return 0;
+    for (int j = i + 2; j < net->n_nodes; j++)
+        if (net->nodes[j].in[0] == i || net->nodes[j].in[1] == i) return 0;
+    return 1;
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -92,21 +140,34 @@ trainer_t *trainer_create(net_t *net, int max_batch, pool_t *pool, const kernels
     t->hp = hp;
     t->max_batch = max_batch;
     t->max_chunks = (max_batch + CHUNK_IMAGES - 1) / CHUNK_IMAGES;
+    t->threads = pool_threads(pool);
     t->act = calloc((size_t)nn, sizeof *t->act);
     t->grad = calloc((size_t)nn, sizeof *t->grad);
-    t->grad_fresh = calloc((size_t)nn, 1);
+    t->part = calloc((size_t)nn, sizeof *t->part);
+    t->wflip = calloc((size_t)nn, sizeof *t->wflip);
+    t->fused = calloc((size_t)nn, 4);
     t->dpartial = calloc((size_t)t->max_chunks * 2 * F, sizeof(double));
-    if (!t->act || !t->grad || !t->grad_fresh || !t->dpartial) goto oom;
+    t->scr_d = calloc((size_t)t->threads * 2 * F, sizeof(double));
+    t->tms = calloc((size_t)t->threads * T_KINDS, sizeof(double));
+    if (!t->act || !t->grad || !t->part || !t->wflip || !t->fused || !t->dpartial || !t->scr_d || !t->tms)
+        goto oom;
+    t->act_stale = t->fused + nn;
+    t->acc_a = t->fused + 2 * nn;
+    t->acc_b = t->fused + 3 * nn;
+    for (int i = 1; i < nn; i++) t->fused[i] = (uint8_t)fusable_bn_relu(net, i);
 
     /* Plan the arena: one pass to size it, one to hand out pointers. */
     size_t need = 0, B = (size_t)max_batch;
     need += B * IMG_PIXELS;                                    /* input */
-    for (int i = 1; i < nn; i++) need += 2 * B * act_size(t, i);
+    for (int i = 1; i < nn; i++) {
+        need += 2 * B * act_size(t, i);
+        need += (size_t)t->max_chunks * part_size(net, i);
+        if (net->nodes[i].kind == NODE_CONV) need += 9 * (size_t)node_in_channels(net, &net->nodes[i]) * F;
+    }
     need += 2 * B * N_CLASSES + B;
-    need += 2 * (size_t)nn * F + 4 * (size_t)F;
+    need += 4 * (size_t)nn * F + 2 * (size_t)F;
     need += 3 * net->n_params;
-    need += (size_t)t->max_chunks * (9 * (size_t)F * F + F);
-    need += 9 * (size_t)F * F;
+    need += (size_t)t->threads * (9 * (size_t)F * F + F);
     t->arena = aligned_alloc(64, ((need * sizeof(float) + 63) / 64) * 64);
     if (!t->arena) goto oom;
     memset(t->arena, 0, need * sizeof(float));
@@ -116,21 +177,23 @@ trainer_t *trainer_create(net_t *net, int max_batch, pool_t *pool, const kernels
     for (int i = 1; i < nn; i++) {
         TAKE(t->act[i], B * act_size(t, i));
         TAKE(t->grad[i], B * act_size(t, i));
+        if (part_size(net, i)) TAKE(t->part[i], (size_t)t->max_chunks * part_size(net, i));
+        if (net->nodes[i].kind == NODE_CONV)
+            TAKE(t->wflip[i], 9 * (size_t)node_in_channels(net, &net->nodes[i]) * F);
     }
     TAKE(t->logits, B * N_CLASSES);
     TAKE(t->dlogits, B * N_CLASSES);
     TAKE(t->losses, B);
     TAKE(t->bn_mean, (size_t)nn * F);
     TAKE(t->bn_invstd, (size_t)nn * F);
-    TAKE(t->bn_scale, F);
-    TAKE(t->bn_shift, F);
+    TAKE(t->bn_scale, (size_t)nn * F);
+    TAKE(t->bn_shift, (size_t)nn * F);
     TAKE(t->bn_mean_dy, F);
     TAKE(t->bn_mean_dy_xhat, F);
     TAKE(t->dparams, net->n_params);
     TAKE(t->adam_m, net->n_params);
     TAKE(t->adam_v, net->n_params);
-    TAKE(t->fpartial, (size_t)t->max_chunks * (9 * (size_t)F * F + F));
-    TAKE(t->wflip, 9 * (size_t)F * F);
+    TAKE(t->scr_f, (size_t)t->threads * (9 * (size_t)F * F + F));
 #undef TAKE
     return t;
 oom:
@@ -145,8 +208,12 @@ void trainer_destroy(trainer_t *t)
     free(t->arena);
     free(t->act);
     free(t->grad);
-    free(t->grad_fresh);
+    free(t->part);
+    free(t->wflip);
+    free(t->fused);
     free(t->dpartial);
+    free(t->scr_d);
+    free(t->tms);
     free(t);
 }
 
@@ -157,101 +224,111 @@ void trainer_reset_optimizer(trainer_t *t)
     t->adam_t = 0;
 }
 
-const float *trainer_activation(const trainer_t *t, int node) { return t->act[node]; }
+/* A BN fused with its ReLU does not store its output during the forward;
+ * it is computed here, on request, from the same inputs with the same
+ * kernel, so the caller sees exactly what an unfused forward would have
+ * stored. (The trainer is not const at heart: the buffer is its own.) */
+const float *trainer_activation(const trainer_t *tc, int node)
+{
+    trainer_t *t = (trainer_t *)tc;
+    if (t->act_stale[node]) {
+        const node_t *nd = &t->net->nodes[node];
+        int F = nd->channels;
+        t->k->bn_apply(t->act[node], t->act[nd->in[0]], t->bn_scale + (size_t)node * F,
+                       t->bn_shift + (size_t)node * F, t->cur_N * IMG_PIXELS, F, 0);
+        t->act_stale[node] = 0;
+    }
+    return t->act[node];
+}
 
 void trainer_timing(const trainer_t *t, double ms[T_KINDS])
 {
-    memcpy(ms, t->ms, sizeof t->ms);
+    for (int k = 0; k < T_KINDS; k++) {
+        double s = 0.0;
+        for (int th = 0; th < t->threads; th++) s += t->tms[(size_t)th * T_KINDS + k];
+        ms[k] = t->ms[k] + s / t->threads;
+    }
 }
 
 void trainer_timing_enable(trainer_t *t, int on)
 {
     t->timing_on = on;
     memset(t->ms, 0, sizeof t->ms);
+    memset(t->tms, 0, sizeof(double) * (size_t)t->threads * T_KINDS);
 }
+
+/* Accumulate n doubles / floats of an image's partial into a chunk's. */
+static void add_d(double *dst, const double *src, int n) { for (int i = 0; i < n; i++) dst[i] += src[i]; }
+static void add_f(float *dst, const float *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] += src[i]; }
 
 /* -------------------------------------------------------------- forward */
 
-static void fwd_conv_chunk(void *ctx, int chunk, int thread)
+static void fwd_stage_chunk(void *ctx, int chunk, int thread)
 {
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n;
-    chunk_range(t, chunk, &n0, &n);
-    int cin = node_in_channels(t->net, nd), F = nd->channels;
-    const float *w = t->net->params + nd->p_off;
-    t->k->conv_forward(t->act[t->cur] + (size_t)n0 * IMG_PIXELS * F,
-                       t->act[nd->in[0]] + (size_t)n0 * IMG_PIXELS * cin,
-                       w, w + (size_t)9 * cin * F, n, cin, F, 0);
-}
-
-static void fwd_bn_stats_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    double *part = t->dpartial + (size_t)chunk * 2 * F;
-    t->k->bn_stats(part, part + F, t->act[nd->in[0]] + (size_t)n0 * IMG_PIXELS * F, n * IMG_PIXELS, F);
-}
-
-static void fwd_bn_apply_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    size_t off = (size_t)n0 * IMG_PIXELS * F;
-    t->k->bn_apply(t->act[t->cur] + off, t->act[nd->in[0]] + off, t->bn_scale, t->bn_shift,
-                   n * IMG_PIXELS, F, 0);
-}
-
-static void fwd_relu_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    size_t off = (size_t)n0 * IMG_PIXELS * F;
-    t->k->relu_forward(t->act[t->cur] + off, t->act[nd->in[0]] + off, (size_t)n * IMG_PIXELS * F);
-}
-
-static void fwd_add_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    size_t off = (size_t)n0 * IMG_PIXELS * F;
-    t->k->add_forward(t->act[t->cur] + off, t->act[nd->in[0]] + off, t->act[nd->in[1]] + off,
-                      t->net->params + nd->p_off, n * IMG_PIXELS, F);
-}
-
-static void fwd_dense_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
     trainer_t *t = ctx;
     const net_t *net = t->net;
-    int n0, n, last = net->n_nodes - 1;
+    const kernels_t *k = t->k;
+    const int F = net->filters, last = net->n_nodes - 1;
+    const size_t img = (size_t)IMG_PIXELS * F;
+    int n0, n;
     chunk_range(t, chunk, &n0, &n);
-    int K = IMG_PIXELS * net->nodes[last].channels;
+    for (int im = n0; im < n0 + n; im++) {
+        const size_t off = (size_t)im * img;
+        for (int i = t->st_lo; i <= t->st_hi; i++) {
+            const node_t *nd = &net->nodes[i];
+            switch (nd->kind) {
+            case NODE_CONV: {
+                int cin = node_in_channels(net, nd);
+                const float *w = net->params + nd->p_off;
+                TIMED(T_CONV_FWD, k->conv_forward(t->act[i] + off, t->act[nd->in[0]] + (size_t)im * IMG_PIXELS * cin,
+                                                  w, w + (size_t)9 * cin * F, 1, cin, F, 0));
+                break;
+            }
+            case NODE_BN: {
+                int fuse = t->fused[i];
+                float *out = fuse ? t->act[i + 1] : t->act[i];
+                TIMED(T_BN, k->bn_apply(out + off, t->act[nd->in[0]] + off, t->bn_scale + (size_t)i * F,
+                                        t->bn_shift + (size_t)i * F, IMG_PIXELS, F, fuse));
+                i += fuse;
+                break;
+            }
+            case NODE_RELU:
+                TIMED(T_RELU_ADD, k->relu_forward(t->act[i] + off, t->act[nd->in[0]] + off, img));
+                break;
+            case NODE_ADD:
+                TIMED(T_RELU_ADD, k->add_forward(t->act[i] + off, t->act[nd->in[0]] + off, t->act[nd->in[1]] + off,
+                                                 net->params + nd->p_off, IMG_PIXELS, F));
+                break;
+            case NODE_INPUT: break;
+            }
+        }
+        if (t->st_stats >= 0) {
+            const float *x = t->act[net->nodes[t->st_stats].in[0]] + off;
+            double *part = t->dpartial + (size_t)chunk * 2 * F;
+            if (im == n0) {
+                TIMED(T_BN, k->bn_stats(part, part + F, x, IMG_PIXELS, F));
+            } else {
+                double *s = t->scr_d + (size_t)thread * 2 * F;
+                TIMED(T_BN, k->bn_stats(s, s + F, x, IMG_PIXELS, F); add_d(part, s, 2 * F));
+            }
+        }
+    }
+    if (t->st_stats >= 0) return;
+    /* The dense layer per chunk: the kernel shares each load of w among
+     * several images. */
+    const int K = IMG_PIXELS * F;
     const float *w = net->params + net->dense_off;
-    t->k->dense_forward(t->logits + n0 * N_CLASSES, t->act[last] + (size_t)n0 * K, w,
-                        w + (size_t)K * N_CLASSES, n, K);
+    TIMED(T_DENSE, k->dense_forward(t->logits + (size_t)n0 * N_CLASSES, t->act[last] + (size_t)n0 * K, w,
+                                    w + (size_t)K * N_CLASSES, n, K));
     if (t->cur_y)
-        softmax_xent(t->dlogits + n0 * N_CLASSES, t->losses + n0, t->logits + n0 * N_CLASSES,
-                     t->cur_y + n0, n, 1.0f / (float)t->cur_N);
+        TIMED(T_DENSE, softmax_xent(t->dlogits + n0 * N_CLASSES, t->losses + n0, t->logits + n0 * N_CLASSES,
+                                    t->cur_y + n0, n, 1.0f / (float)t->cur_N));
 }
 
-/* Batch norm in training mode: batch statistics, optionally updating the
- * running ones; or inference mode: running statistics. Sets bn_scale/shift
- * and saves mean/invstd for the backward pass. */
-static void bn_prepare(trainer_t *t, int i, int training, int update_running)
+/* Batch norm i's affine map. Training: from the batch statistics summed in
+ * dpartial (and optionally updating the running ones); inference: from the
+ * running statistics. Saves mean/invstd for the backward pass. */
+static void bn_finish(trainer_t *t, int i, int training, int update_running)
 {
     const net_t *net = t->net;
     const node_t *nd = &net->nodes[i];
@@ -260,8 +337,7 @@ static void bn_prepare(trainer_t *t, int i, int training, int update_running)
     float *rmean = net->state + nd->s_off, *rvar = rmean + F;
     float *mean = t->bn_mean + (size_t)i * F, *invstd = t->bn_invstd + (size_t)i * F;
     if (training) {
-        run_chunks(t, T_BN, fwd_bn_stats_chunk);
-        int chunks = (t->cur_N + CHUNK_IMAGES - 1) / CHUNK_IMAGES;
+        int chunks = n_chunks(t);
         double M = (double)t->cur_N * IMG_PIXELS;
         for (int c = 0; c < F; c++) {
             double s = 0.0, ss = 0.0;
@@ -285,9 +361,10 @@ static void bn_prepare(trainer_t *t, int i, int training, int update_running)
             invstd[c] = 1.0f / sqrtf(rvar[c] + t->hp.bn_eps);
         }
     }
+    float *scale = t->bn_scale + (size_t)i * F, *shift = t->bn_shift + (size_t)i * F;
     for (int c = 0; c < F; c++) {
-        t->bn_scale[c] = gamma[c] * invstd[c];
-        t->bn_shift[c] = beta[c] - mean[c] * t->bn_scale[c];
+        scale[c] = gamma[c] * invstd[c];
+        shift[c] = beta[c] - mean[c] * scale[c];
     }
 }
 
@@ -295,140 +372,130 @@ static void forward(trainer_t *t, const float *x, const uint8_t *y, int N, int t
                     int update_running)
 {
     const net_t *net = t->net;
+    const int nn = net->n_nodes;
     memcpy(t->act[0], x, (size_t)N * IMG_PIXELS * sizeof(float));
     t->cur_N = N;
     t->cur_y = y;
-    for (int i = 1; i < net->n_nodes; i++) {
-        t->cur = i;
-        switch (net->nodes[i].kind) {
-        case NODE_CONV: run_chunks(t, T_CONV_FWD, fwd_conv_chunk); break;
-        case NODE_BN:
-            bn_prepare(t, i, training, update_running);
-            run_chunks(t, T_BN, fwd_bn_apply_chunk);
-            break;
-        case NODE_RELU: run_chunks(t, T_RELU_ADD, fwd_relu_chunk); break;
-        case NODE_ADD: run_chunks(t, T_RELU_ADD, fwd_add_chunk); break;
-        case NODE_INPUT: break;
-        }
+    for (int i = 1; i < nn; i++) {
+        t->act_stale[i] = t->fused[i];
+        if (!training && net->nodes[i].kind == NODE_BN) bn_finish(t, i, 0, 0);
     }
-    run_chunks(t, T_DENSE, fwd_dense_chunk);
+    /* Stages: up to (not including) the next BN whose batch statistics are
+     * still unknown; that BN starts the next stage. */
+    int lo = 1;
+    for (;;) {
+        int stats = -1;
+        if (training)
+            for (int j = lo; j < nn; j++)
+                if (net->nodes[j].kind == NODE_BN && !(j == lo && lo > 1)) { stats = j; break; }
+        t->st_lo = lo;
+        t->st_hi = stats >= 0 ? stats - 1 : nn - 1;
+        t->st_stats = stats;
+        run_chunks(t, fwd_stage_chunk);
+        if (stats < 0) break;
+        double t0 = t->timing_on ? now_ms() : 0.0;
+        bn_finish(t, stats, 1, update_running);
+        if (t->timing_on) t->ms[T_BN] += now_ms() - t0;
+        lo = stats;
+    }
 }
 
 /* ------------------------------------------------------------- backward */
-
-static void bwd_dense_data_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const net_t *net = t->net;
-    int n0, n, last = net->n_nodes - 1;
-    chunk_range(t, chunk, &n0, &n);
-    int K = IMG_PIXELS * net->nodes[last].channels;
-    t->k->dense_backward_data(t->grad[last] + (size_t)n0 * K, t->dlogits + n0 * N_CLASSES,
-                              net->params + net->dense_off, n, K, 0);
-}
 
 /* Dense weight gradient: split over rows of w, each summing over all
  * images in order; task count = thread count. */
 static void bwd_dense_weights_task(void *ctx, int task, int thread)
 {
-    (void)thread;
     trainer_t *t = ctx;
     const net_t *net = t->net;
     int last = net->n_nodes - 1, T = pool_threads(t->pool);
     int K = IMG_PIXELS * net->nodes[last].channels;
     int k0 = (int)((long long)task * K / T), k1 = (int)((long long)(task + 1) * K / T);
-    t->k->dense_backward_weights(t->dparams + net->dense_off, t->act[last], t->dlogits, t->cur_N, K,
-                                 k0, k1);
+    TIMED(T_DENSE, t->k->dense_backward_weights(t->dparams + net->dense_off, t->act[last], t->dlogits,
+                                                t->cur_N, K, k0, k1));
 }
 
-static void bwd_conv_weights_chunk(void *ctx, int chunk, int thread)
+static void bwd_stage_chunk(void *ctx, int chunk, int thread)
 {
-    (void)thread;
     trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, cin = node_in_channels(t->net, nd), F = nd->channels;
+    const net_t *net = t->net;
+    const kernels_t *k = t->k;
+    const int F = net->filters, last = net->n_nodes - 1;
+    const size_t img = (size_t)IMG_PIXELS * F;
+    int n0, n;
     chunk_range(t, chunk, &n0, &n);
-    size_t sz = (size_t)9 * cin * F + F;
-    float *part = t->fpartial + (size_t)chunk * sz;
-    t->k->conv_backward_weights(part, part + (size_t)9 * cin * F,
-                                t->act[nd->in[0]] + (size_t)n0 * IMG_PIXELS * cin,
-                                t->grad[t->cur] + (size_t)n0 * IMG_PIXELS * F, n, cin, F);
-}
-
-static void bwd_conv_data_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, cin = node_in_channels(t->net, nd), F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    t->k->conv_forward(t->grad[nd->in[0]] + (size_t)n0 * IMG_PIXELS * cin,
-                       t->grad[t->cur] + (size_t)n0 * IMG_PIXELS * F, t->wflip, NULL, n, F, cin,
-                       t->cur_accumulate);
-}
-
-static void bwd_bn_stats_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    size_t off = (size_t)n0 * IMG_PIXELS * F;
-    double *part = t->dpartial + (size_t)chunk * 2 * F;
-    t->k->bn_backward_stats(part, part + F, t->grad[t->cur] + off, t->act[nd->in[0]] + off,
-                            t->bn_mean + (size_t)t->cur * F, t->bn_invstd + (size_t)t->cur * F,
-                            n * IMG_PIXELS, F);
-}
-
-static void bwd_bn_data_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    size_t off = (size_t)n0 * IMG_PIXELS * F;
-    t->k->bn_backward_data(t->grad[nd->in[0]] + off, t->grad[t->cur] + off, t->act[nd->in[0]] + off,
-                           t->bn_mean + (size_t)t->cur * F, t->bn_invstd + (size_t)t->cur * F,
-                           t->net->params + nd->p_off, t->bn_mean_dy, t->bn_mean_dy_xhat,
-                           n * IMG_PIXELS, F, t->cur_accumulate);
-}
-
-static void bwd_relu_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    size_t off = (size_t)n0 * IMG_PIXELS * F;
-    t->k->relu_backward(t->grad[nd->in[0]] + off, t->grad[t->cur] + off, t->act[t->cur] + off,
-                        (size_t)n * IMG_PIXELS * F, t->cur_accumulate);
-}
-
-static void bwd_add_chunk(void *ctx, int chunk, int thread)
-{
-    (void)thread;
-    trainer_t *t = ctx;
-    const node_t *nd = &t->net->nodes[t->cur];
-    int n0, n, F = nd->channels;
-    chunk_range(t, chunk, &n0, &n);
-    size_t off = (size_t)n0 * IMG_PIXELS * F;
-    t->k->add_backward(t->grad[nd->in[0]] + off, t->grad[nd->in[1]] + off,
-                       t->fpartial + (size_t)chunk * F, t->grad[t->cur] + off,
-                       t->act[nd->in[1]] + off, t->net->params + nd->p_off, n * IMG_PIXELS, F,
-                       t->cur_accumulate, t->cur_accumulate_b);
-}
-
-/* Whether a write into node j's gradient must add to what is there, and
- * mark it written. */
-static int claim_grad(trainer_t *t, int j)
-{
-    int acc = t->grad_fresh[j];
-    t->grad_fresh[j] = 1;
-    return acc;
+    if (t->st_dense)   /* per chunk: the kernel reuses each column of w for all images */
+        TIMED(T_DENSE, k->dense_backward_data(t->grad[last] + (size_t)n0 * img, t->dlogits + (size_t)n0 * N_CLASSES,
+                                              net->params + net->dense_off, n, (int)img, 0));
+    for (int im = n0; im < n0 + n; im++) {
+        const size_t off = (size_t)im * img;
+        const int first = im == n0;
+        for (int i = t->st_hi; i >= t->st_lo; i--) {
+            const node_t *nd = &net->nodes[i];
+            switch (nd->kind) {
+            case NODE_CONV: {
+                int cin = node_in_channels(net, nd);
+                size_t psz = part_size(net, i);
+                const float *in = t->act[nd->in[0]] + (size_t)im * IMG_PIXELS * cin;
+                float *part = t->part[i] + (size_t)chunk * psz;
+                if (first) {
+                    TIMED(T_CONV_BWD_WEIGHTS, k->conv_backward_weights(part, part + psz - F, in, t->grad[i] + off,
+                                                                       1, cin, F));
+                } else {
+                    float *s = t->scr_f + (size_t)thread * (9 * (size_t)F * F + F);
+                    TIMED(T_CONV_BWD_WEIGHTS, k->conv_backward_weights(s, s + psz - F, in, t->grad[i] + off, 1, cin, F);
+                          add_f(part, s, psz));
+                }
+                if (nd->in[0] != 0)
+                    TIMED(T_CONV_BWD_DATA, k->conv_forward(t->grad[nd->in[0]] + (size_t)im * IMG_PIXELS * cin,
+                                                           t->grad[i] + off, t->wflip[i], NULL, 1, F, cin,
+                                                           t->acc_a[i]));
+                break;
+            }
+            case NODE_BN:
+                /* Only the stage's first node can be a BN here (its data pass). */
+                TIMED(T_BN, k->bn_backward_data(t->grad[nd->in[0]] + off, t->grad[i] + off, t->act[nd->in[0]] + off,
+                                                t->bn_mean + (size_t)i * F, t->bn_invstd + (size_t)i * F,
+                                                net->params + nd->p_off, t->bn_mean_dy, t->bn_mean_dy_xhat,
+                                                IMG_PIXELS, F, t->acc_a[i]));
+                break;
+            case NODE_RELU:
+                /* A ReLU fused with the BN before it, whose sums end this
+                 * stage: done together with those sums below. */
+                if (t->st_stats >= 0 && i == t->st_stats + 1 && t->fused[t->st_stats]) break;
+                TIMED(T_RELU_ADD, k->relu_backward(t->grad[nd->in[0]] + off, t->grad[i] + off, t->act[i] + off, img,
+                                                   t->acc_a[i]));
+                break;
+            case NODE_ADD: {
+                float *part = t->part[i] + (size_t)chunk * F;
+                float *ds = first ? part : t->scr_f + (size_t)thread * (9 * (size_t)F * F + F);
+                TIMED(T_RELU_ADD, k->add_backward(t->grad[nd->in[0]] + off, t->grad[nd->in[1]] + off, ds,
+                                                  t->grad[i] + off, t->act[nd->in[1]] + off, net->params + nd->p_off,
+                                                  IMG_PIXELS, F, t->acc_a[i], t->acc_b[i]);
+                      if (!first) add_f(part, ds, (size_t)F));
+                break;
+            }
+            case NODE_INPUT: break;
+            }
+        }
+        if (t->st_stats >= 0) {
+            const int b = t->st_stats;
+            const node_t *nd = &net->nodes[b];
+            double *part = t->dpartial + (size_t)chunk * 2 * F;
+            double *s = first ? part : t->scr_d + (size_t)thread * 2 * F;
+            if (t->fused[b])
+                TIMED(T_BN, k->relu_bn_backward_stats(t->grad[b] + off, s, s + F, t->grad[b + 1] + off,
+                                                      t->act[b + 1] + off, t->act[nd->in[0]] + off,
+                                                      t->bn_mean + (size_t)b * F, t->bn_invstd + (size_t)b * F,
+                                                      IMG_PIXELS, F);
+                      if (!first) add_d(part, s, 2 * F));
+            else
+                TIMED(T_BN, k->bn_backward_stats(s, s + F, t->grad[b] + off, t->act[nd->in[0]] + off,
+                                                 t->bn_mean + (size_t)b * F, t->bn_invstd + (size_t)b * F,
+                                                 IMG_PIXELS, F);
+                      if (!first) add_d(part, s, 2 * F));
+        }
+    }
 }
 
 static void sum_partials(float *dst, const float *parts, int chunks, size_t stride, size_t n)
@@ -443,12 +510,29 @@ static void sum_partials(float *dst, const float *parts, int chunks, size_t stri
 static void backward(trainer_t *t)
 {
     const net_t *net = t->net;
-    const int N = t->cur_N, chunks = (N + CHUNK_IMAGES - 1) / CHUNK_IMAGES;
+    const int N = t->cur_N, chunks = n_chunks(t);
     const int last = net->n_nodes - 1;
-    memset(t->grad_fresh, 0, (size_t)net->n_nodes);
 
+    /* Which gradient writes add to an earlier one: the first write into a
+     * node's gradient (in the order nodes are processed) overwrites. */
+    uint8_t seen[NET_MAX_NODES];
+    memset(seen, 0, (size_t)net->n_nodes);
+    seen[last] = 1;
+    for (int i = last; i >= 1; i--) {
+        const node_t *nd = &net->nodes[i];
+        int a = nd->in[0];
+        t->acc_a[i] = t->acc_b[i] = 0;
+        if (nd->kind == NODE_CONV && a == 0) continue;
+        t->acc_a[i] = seen[a];
+        seen[a] = 1;
+        if (nd->kind == NODE_ADD) {
+            t->acc_b[i] = seen[nd->in[1]];
+            seen[nd->in[1]] = 1;
+        }
+    }
+
+    pool_run(t->pool, pool_threads(t->pool), bwd_dense_weights_task, t);   /* timed inside */
     double t0 = t->timing_on ? now_ms() : 0.0;
-    pool_run(t->pool, pool_threads(t->pool), bwd_dense_weights_task, t);
     float *db = t->dparams + net->dense_off + (size_t)IMG_PIXELS * net->nodes[last].channels * N_CLASSES;
     for (int j = 0; j < N_CLASSES; j++) {
         float s = 0.0f;
@@ -456,59 +540,52 @@ static void backward(trainer_t *t)
         db[j] = s;
     }
     if (t->timing_on) t->ms[T_DENSE] += now_ms() - t0;
-    claim_grad(t, last);
-    run_chunks(t, T_DENSE, bwd_dense_data_chunk);
+    t0 = t->timing_on ? now_ms() : 0.0;
+    for (int i = 1; i <= last; i++)
+        if (net->nodes[i].kind == NODE_CONV && net->nodes[i].in[0] != 0)
+            t->k->conv_flip_weights(t->wflip[i], net->params + net->nodes[i].p_off,
+                                    node_in_channels(net, &net->nodes[i]), net->nodes[i].channels);
+    if (t->timing_on) t->ms[T_CONV_BWD_DATA] += now_ms() - t0;
 
-    for (int i = last; i >= 1; i--) {
-        const node_t *nd = &net->nodes[i];
-        const int F = nd->channels;
-        t->cur = i;
-        switch (nd->kind) {
-        case NODE_CONV: {
-            int cin = node_in_channels(net, nd);
-            size_t sz = (size_t)9 * cin * F + F;
-            run_chunks(t, T_CONV_BWD_WEIGHTS, bwd_conv_weights_chunk);
-            double t1 = t->timing_on ? now_ms() : 0.0;
-            sum_partials(t->dparams + nd->p_off, t->fpartial, chunks, sz, sz);
-            if (t->timing_on) t->ms[T_CONV_BWD_WEIGHTS] += now_ms() - t1;
-            if (nd->in[0] != 0) {
-                t->k->conv_flip_weights(t->wflip, net->params + nd->p_off, cin, F);
-                t->cur_accumulate = claim_grad(t, nd->in[0]);
-                run_chunks(t, T_CONV_BWD_DATA, bwd_conv_data_chunk);
+    /* Stages, top down: [BN data pass,] nodes ..., [the next BN's sums]. */
+    int hi = last, bn_data = -1, dense = 1;
+    for (;;) {
+        int stats = -1;
+        for (int j = hi; j >= 1; j--)
+            if (net->nodes[j].kind == NODE_BN && j != bn_data) { stats = j; break; }
+        t->st_hi = hi;
+        t->st_lo = stats >= 0 ? stats + 1 : 1;
+        t->st_stats = stats;
+        t->st_bn_data = bn_data;
+        t->st_dense = dense;
+        run_chunks(t, bwd_stage_chunk);
+        double t1 = t->timing_on ? now_ms() : 0.0;
+        for (int i = t->st_lo; i <= hi; i++) {
+            const node_t *nd = &net->nodes[i];
+            size_t psz = part_size(net, i);
+            if (nd->kind == NODE_CONV || nd->kind == NODE_ADD)
+                sum_partials(t->dparams + nd->p_off, t->part[i], chunks, psz, psz);
+        }
+        if (t->timing_on) t->ms[T_CONV_BWD_WEIGHTS] += now_ms() - t1;
+        if (stats < 0) break;
+        t1 = t->timing_on ? now_ms() : 0.0;
+        const int F = net->nodes[stats].channels;
+        float *dgamma = t->dparams + net->nodes[stats].p_off, *dbeta = dgamma + F;
+        double M = (double)N * IMG_PIXELS;
+        for (int c = 0; c < F; c++) {
+            double s = 0.0, sx = 0.0;
+            for (int ch = 0; ch < chunks; ch++) {
+                s += t->dpartial[(size_t)ch * 2 * F + c];
+                sx += t->dpartial[(size_t)ch * 2 * F + F + c];
             }
-            break;
+            dbeta[c] = (float)s;
+            dgamma[c] = (float)sx;
+            t->bn_mean_dy[c] = (float)(s / M);
+            t->bn_mean_dy_xhat[c] = (float)(sx / M);
         }
-        case NODE_BN: {
-            run_chunks(t, T_BN, bwd_bn_stats_chunk);
-            float *dgamma = t->dparams + nd->p_off, *dbeta = dgamma + F;
-            double M = (double)N * IMG_PIXELS;
-            for (int c = 0; c < F; c++) {
-                double s = 0.0, sx = 0.0;
-                for (int ch = 0; ch < chunks; ch++) {
-                    s += t->dpartial[(size_t)ch * 2 * F + c];
-                    sx += t->dpartial[(size_t)ch * 2 * F + F + c];
-                }
-                dbeta[c] = (float)s;
-                dgamma[c] = (float)sx;
-                t->bn_mean_dy[c] = (float)(s / M);
-                t->bn_mean_dy_xhat[c] = (float)(sx / M);
-            }
-            t->cur_accumulate = claim_grad(t, nd->in[0]);
-            run_chunks(t, T_BN, bwd_bn_data_chunk);
-            break;
-        }
-        case NODE_RELU:
-            t->cur_accumulate = claim_grad(t, nd->in[0]);
-            run_chunks(t, T_RELU_ADD, bwd_relu_chunk);
-            break;
-        case NODE_ADD:
-            t->cur_accumulate = claim_grad(t, nd->in[0]);
-            t->cur_accumulate_b = claim_grad(t, nd->in[1]);
-            run_chunks(t, T_RELU_ADD, bwd_add_chunk);
-            sum_partials(t->dparams + nd->p_off, t->fpartial, chunks, (size_t)F, (size_t)F);
-            break;
-        case NODE_INPUT: break;
-        }
+        if (t->timing_on) t->ms[T_BN] += now_ms() - t1;
+        hi = bn_data = stats;
+        dense = 0;
     }
 }
 
@@ -577,8 +654,8 @@ const float *trainer_gradient(trainer_t *t, const float *x, const uint8_t *y, in
          * first conv's output gradient for the gradient checks. */
         const node_t *c1 = &t->net->nodes[1];
         int F = c1->channels;
-        t->k->conv_flip_weights(t->wflip, t->net->params + c1->p_off, 1, F);
-        t->k->conv_forward(dinput, t->grad[1], t->wflip, NULL, N, F, 1, 0);
+        t->k->conv_flip_weights(t->wflip[1], t->net->params + c1->p_off, 1, F);
+        t->k->conv_forward(dinput, t->grad[1], t->wflip[1], NULL, N, F, 1, 0);
     }
     return t->dparams;
 }

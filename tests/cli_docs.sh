@@ -2,7 +2,7 @@
 # Help, version and the man page.
 source "$(dirname "$0")/lib.sh"
 $LEMONADE --version | grep -qE '^lemonade [0-9]+\.[0-9]+\.[0-9]+$' && ok version || fail version "$($LEMONADE --version)"
-for c in "" train summary plot; do
+for c in "" train summary plot bench; do
     out=$($LEMONADE $c --help 2>&1); st=$?
     [ $st -eq 0 ] && echo "$out" | grep -q "^usage: lemonade" && echo "$out" | grep -qi "example" \
         && ok "help_${c:-search}" || fail "help_${c:-search}" "exit $st"
