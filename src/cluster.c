@@ -33,7 +33,7 @@ static void put(wbuf_t *w, const void *p, size_t n)
         w->b = b;
         w->cap = cap;
     }
-    memcpy(w->b + w->len, p, n);
+    if (n) memcpy(w->b + w->len, p, n);  /* p may be NULL when n is 0 */
     w->len += n;
 }
 static void put_u32(wbuf_t *w, uint32_t v) { put(w, &v, 4); }
