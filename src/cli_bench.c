@@ -274,7 +274,7 @@ static int bench_kernels(kernel_result_t *res, const kernels_t *k, err_t *err)
                                          1, F, F);
             double t3 = seconds_now();
             k->conv_flip_weights(wt, w, F, F);
-            double d[3] = {t1 - t0, t2 - t1, t3 - t2};
+            const double d[3] = {t1 - t0, t2 - t1, t3 - t2};
             for (int j = 0; j < 3; j++) if (d[j] < best[j]) best[j] = d[j];
             /* keep values bounded: a is overwritten by accumulation */
             for (size_t i = 0; i < (size_t)N * IMG_PIXELS * F; i++) a[i] = a[i] > 1.0f ? 0.5f : a[i] < -1.0f ? -0.5f : a[i];
