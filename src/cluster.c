@@ -24,7 +24,7 @@ typedef struct {
 
 static void put(wbuf_t *w, const void *p, size_t n)
 {
-    if (w->oom || n == 0) return;  /* p may be NULL when n is 0: memcpy(_, NULL, 0) is undefined */
+    if (w->oom) return;
     if (w->len + n > w->cap) {
         size_t cap = w->cap ? w->cap : 256;
         while (cap < w->len + n) cap *= 2;
@@ -33,7 +33,7 @@ static void put(wbuf_t *w, const void *p, size_t n)
         w->b = b;
         w->cap = cap;
     }
-    memcpy(w->b + w->len, p, n);
+    if (n) memcpy(w->b + w->len, p, n);  /* p may be NULL when n is 0 */
     w->len += n;
 }
 static void put_u32(wbuf_t *w, uint32_t v) { put(w, &v, 4); }

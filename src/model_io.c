@@ -104,12 +104,16 @@ int model_arch_parse(net_t *net, const cJSON *root, const char *name, err_t *err
         nd->channels = k == NODE_INPUT ? 1 : filters;
         if (get_int(o, "uid", 0, 1 << 30, &nd->uid, name, err)) { rc = -1; break; }
         snprintf(names[i], 64, "%s", nm->valuestring);
+        if (cJSON_GetArraySize(in) > 2) {
+            rc = err_set(err, "%s: node %d (%s) has more than two inputs", name, i, names[i]);
+            break;
+        }
         int s = 0;
         const cJSON *e;
         cJSON_ArrayForEach(e, in) {
             int found = -1;
             for (int j = 0; j < i && cJSON_IsString(e); j++) if (strcmp(names[j], e->valuestring) == 0) found = j;
-            if (found < 0 || s >= 2) {
+            if (found < 0) {
                 rc = err_set(err, "%s: node %d (%s) has an input that is not an earlier node", name, i, names[i]);
                 break;
             }
