@@ -2,14 +2,17 @@
  * benchmark architectures, against the measured FP32 FMA peak. */
 #include "cli.h"
 #include "cli_args.h"
+#include "dataset.h"
 #include "kernels.h"
 #include "net.h"
 #include "pool.h"
 #include "rng.h"
+#include "search.h"
 #include "tensor.h"
 #include "train.h"
 
 #include <cjson/cJSON.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+
+#define SEARCH_BENCH_ARGS "--gens 2 --accept 4 --epochs 1 --train-limit 5000"
 
 static const char bench_help[] =
     "usage: lemonade bench [options]\n"
@@ -33,12 +38,17 @@ static const char bench_help[] =
     "  --arch LIST   comma-separated subset of A64,B64,L64,D8,E16,F32 (default all)\n"
     "  --steps N     timed training steps per architecture (default 30)\n"
     "  --json        print one JSON object instead of the table\n"
+    "  --search      also time a small search end to end, as users feel it:\n"
+    "                lemonade " SEARCH_BENCH_ARGS "\n"
+    "                on the full data (in a temporary directory, removed after)\n"
+    "  --data DIR    Fashion-MNIST directory for --search (default as the search's)\n"
     "\n"
     "Set LEMONADE_KERNELS=reference to time the portable kernels.\n"
     "\n"
     "examples:\n"
     "  lemonade bench\n"
     "  lemonade bench --arch B64,F32 --steps 50 --threads 2\n"
+    "  lemonade bench --arch E16 --search\n"
     "  lemonade bench --json | jq '.archs[] | {arch, train_img_per_s}'\n";
 
 typedef struct { const char *name; int filters; const char *layers; } bench_arch_t;
@@ -318,9 +328,10 @@ static void print_table(const arch_result_t *r, int n, double peak, int threads,
 }
 
 static void print_json(const arch_result_t *r, int n, double peak, int threads, const char *kname,
-                       const kernel_result_t *kr, double peak1)
+                       const kernel_result_t *kr, double peak1, double search_s)
 {
     cJSON *o = cJSON_CreateObject();
+    if (search_s >= 0) cJSON_AddNumberToObject(o, "search_seconds", search_s);
     cJSON_AddNumberToObject(o, "peak_gflops", peak);
     cJSON_AddNumberToObject(o, "threads", threads);
     cJSON_AddStringToObject(o, "kernel", kname);
@@ -359,17 +370,51 @@ static void print_json(const arch_result_t *r, int n, double peak, int threads, 
     cJSON_Delete(o);
 }
 
+/* ------------------------------------------------------ end-to-end search */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+/* Wall time of SEARCH_BENCH_ARGS with default filters, run in a fresh
+ * temporary directory that is removed afterwards. */
+static int bench_search(double *seconds, const char *data_dir, int threads, err_t *err)
+{
+    search_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.gens = 2; o.accept = 4; o.epochs = 1; o.init_epochs = 1; o.batch = 64; o.lr = 1e-3; o.seed = 1;
+    o.train_limit = 5000;
+    const int filters[] = {4, 8, 16, 32, 64};
+    memcpy(o.filters, filters, sizeof filters);
+    o.n_filters = 5;
+    o.jobs = threads;
+    o.threads = 1;
+    o.command_line = "lemonade bench --search";
+    snprintf(o.data_dir, sizeof o.data_dir, "%s", data_dir);
+    snprintf(o.out_dir, sizeof o.out_dir, "/tmp/lemonade-bench-XXXXXX");
+    if (!mkdtemp(o.out_dir)) return err_set(err, "cannot create a temporary directory in /tmp");
+    double t0 = seconds_now();
+    int rc = search_run(&o, NULL, err);
+    *seconds = seconds_now() - t0;
+    nftw(o.out_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return rc == SEARCH_OK ? 0 : -1;
+}
+
 /* ------------------------------------------------------------- command */
 
 int cmd_bench(int argc, char **argv, int first)
 {
-    int threads = 0, steps = 30, json = 0, help = 0;
-    const char *archs = NULL;
+    int threads = 0, steps = 30, json = 0, help = 0, search = 0;
+    const char *archs = NULL, *data = NULL;
     opt_t opts[] = {
         {"threads", OPT_INT, &threads, 1, 1024, 0},
         {"arch", OPT_STRING, &archs, 0, 0, 0},
         {"steps", OPT_INT, &steps, 1, 1000000, 0},
         {"json", OPT_FLAG, &json, 0, 0, 0},
+        {"search", OPT_FLAG, &search, 0, 0, 0},
+        {"data", OPT_STRING, &data, 0, 0, 0},
         {"help", OPT_FLAG, &help, 0, 0, 0},
         {NULL, 0, NULL, 0, 0, 0},
     };
@@ -408,6 +453,8 @@ int cmd_bench(int argc, char **argv, int first)
         }
     }
 
+    char data_dir[4096];
+    if (search && dataset_find_dir(data, data_dir, sizeof data_dir, &err)) return run_error("bench", &err);
     pool_t *pool = pool_create(threads ? threads : cpu_count(), &err);
     if (!pool) return run_error("bench", &err);
     const kernels_t *k = kernels_best();
@@ -427,8 +474,15 @@ int cmd_bench(int argc, char **argv, int first)
         }
         if (!json) fprintf(stderr, "%s: %.0f img/s\n", res[i].name, res[i].train_ips);
     }
-    if (json) print_json(res, n_pick, peak, pool_threads(pool), k->name, kr, peak1);
+    double search_s = -1;
+    if (search && bench_search(&search_s, data_dir, pool_threads(pool), &err)) {
+        pool_destroy(pool);
+        return run_error("bench", &err);
+    }
+    if (json) print_json(res, n_pick, peak, pool_threads(pool), k->name, kr, peak1, search_s);
     else print_table(res, n_pick, peak, pool_threads(pool), k->name, kr, peak1);
+    if (search && !json) printf("end to end: lemonade %s (full data, %d jobs): %.2f s\n", SEARCH_BENCH_ARGS,
+                                pool_threads(pool), search_s);
     pool_destroy(pool);
     return 0;
 }

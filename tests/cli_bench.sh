@@ -25,4 +25,11 @@ expect_exit bench_unknown_arch 2 "--arch: unknown architecture 'Z9'.*--help" $LE
 expect_exit bench_bad_steps 2 "--steps: 0 is out of range" $LEMONADE bench --steps 0
 expect_exit bench_unknown_flag 2 "--help" $LEMONADE bench --fast
 $LEMONADE bench --help | grep -q -- "--json" && ok bench_help || fail bench_help "no --json in help"
+# --search times a small search end to end and leaves no directory behind.
+before=$(ls -d /tmp/lemonade-bench-* 2>/dev/null | wc -l)
+$LEMONADE bench --arch E16 --steps 2 --threads 2 --search --data data/fixture --json >"$TMP/search.json" 2>"$TMP/search.err"
+after=$(ls -d /tmp/lemonade-bench-* 2>/dev/null | wc -l)
+jq -e '.search_seconds > 0' "$TMP/search.json" >/dev/null && [ "$before" -eq "$after" ] \
+    && ok bench_search_end_to_end || fail bench_search_end_to_end "$(cat "$TMP/search.err") dirs $before -> $after"
+expect_exit bench_search_bad_data 1 "--data $TMP/none: no such directory" $LEMONADE bench --arch E16 --steps 1 --search --data "$TMP/none"
 finish
