@@ -192,10 +192,12 @@ static void *job_main(void *qp)
     return NULL;
 }
 
-static int cost_desc(const void *a, const void *b, void *unused)
+/* Indices into the members array (the qsort_r context), by forward cost,
+ * largest first; ties by id. */
+static int cost_desc(const void *a, const void *b, void *members)
 {
-    (void)unused;
-    const member_t *x = *(member_t *const *)a, *y = *(member_t *const *)b;
+    member_t *const *m = members;
+    const member_t *x = m[*(const int *)a], *y = m[*(const int *)b];
     long long cx = net_macs(&x->net), cy = net_macs(&y->net);
     if (cx != cy) return cx > cy ? -1 : 1;
     return strcmp(x->id, y->id);
@@ -229,20 +231,16 @@ static int train_all(search_t *s, member_t **members, const int *index_of, int n
     q.list = malloc(sizeof *q.list * (size_t)n);
     q.index_of = malloc(sizeof *q.index_of * (size_t)n);
     if (!q.list || !q.index_of) { free(q.list); free(q.index_of); return err_set(err, "out of memory"); }
-    /* Order by cost, carrying each member's stream index along. */
-    int *perm = malloc(sizeof *perm * (size_t)n);
-    member_t **sorted = malloc(sizeof *sorted * (size_t)n);
-    memcpy(sorted, members, sizeof *sorted * (size_t)n);
-    qsort_r(sorted, (size_t)n, sizeof *sorted, cost_desc, NULL);
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            if (sorted[i] == members[j]) { perm[i] = j; break; }
+    /* Largest first, each member keeping its stream index. */
+    int *order = malloc(sizeof *order * (size_t)n);
+    if (!order) { free(q.list); free(q.index_of); return err_set(err, "out of memory"); }
+    for (int i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, (size_t)n, sizeof *order, cost_desc, members);
     for (int i = 0; i < n; i++) {
-        q.list[i] = sorted[i];
-        q.index_of[i] = index_of[perm[i]];
+        q.list[i] = members[order[i]];
+        q.index_of[i] = index_of[order[i]];
     }
-    free(perm);
-    free(sorted);
+    free(order);
     if (s->n_ranks) {  /* MPI: the same order, handed out over all ranks */
         int rc = cluster_train(s->o->cluster, q.list, q.index_of, n, gen, epochs, train_one, s, s->o->jobs, s->o->stop,
                                on_child_start, s->load, err);
