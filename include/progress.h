@@ -14,7 +14,7 @@
 typedef struct {
     FILE *err, *out;
     int tty, quiet;
-    int gens, epochs, accept, batch, jobs;
+    int gens, batch, jobs;
     double t_start, t_gen_start;
     int gen, child_index, child_count;
     double gen_seconds_sum;      /* finished generations after the first */

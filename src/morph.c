@@ -1,5 +1,6 @@
 /* morph.c - network morphisms; see morph.h. */
 #include "morph.h"
+#include "kernels.h"
 #include "tensor.h"
 #include "train.h"
 
@@ -114,7 +115,7 @@ static int insert_block(net_t *child, const net_t *parent, rng_t *rng, const mor
     const node_t *bn = &child->nodes[r + 2];
     float *gamma = child->params + bn->p_off, *beta = gamma + F;
     float *rmean = child->state + bn->s_off, *rvar = rmean + F;
-    double *s = calloc((size_t)F * 2, sizeof(double));
+    double *s = calloc((size_t)F * 4, sizeof(double));  /* sums, sums of squares, one batch's of each */
     if (!s) { net_free(child); return err_set(err, "out of memory"); }
     long rows = 0;
     if (calib && calib->n > 0) {
@@ -124,13 +125,9 @@ static int insert_block(net_t *child, const net_t *parent, rng_t *rng, const mor
         for (int b = 0; b < calib->n; b += B) {
             int n = calib->n - b < B ? calib->n - b : B;
             trainer_forward(t, calib->x + (size_t)b * IMG_PIXELS, NULL, n, 0, NULL);
-            const float *a = trainer_activation(t, r);
-            for (long m = 0; m < (long)n * IMG_PIXELS; m++)
-                for (int c = 0; c < F; c++) {
-                    double v = a[m * F + c];
-                    s[c] += v;
-                    s[F + c] += v * v;
-                }
+            /* the same per-channel sums a training-mode BN takes */
+            kernels_ref.bn_stats(s + 2 * F, s + 3 * F, trainer_activation(t, r), n * IMG_PIXELS, F);
+            for (int c = 0; c < 2 * F; c++) s[c] += s[2 * F + c];
             rows += (long)n * IMG_PIXELS;
         }
         trainer_destroy(t);

@@ -32,8 +32,6 @@ void progress_init(progress_t *p, const search_opts_t *o, int quiet)
     p->tty = isatty(fileno(stderr));
     p->quiet = quiet;
     p->gens = o->gens;
-    p->epochs = o->epochs;
-    p->accept = o->accept;
     p->batch = o->batch;
     p->jobs = o->jobs > 0 ? o->jobs : 1;
     p->t_start = p->t_gen_start = now_s();
